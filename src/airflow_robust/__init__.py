@@ -1,0 +1,52 @@
+"""airflow-robust: gated, MLflow-tracked ML pipelines for Apache Airflow 3.
+
+The public API is lazy: names resolve to their modules on first attribute access, so
+``import airflow_robust`` costs (almost) nothing at DAG-parse time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "TrainModelOperator": "airflow_robust.operators.train",
+    "MlflowHook": "airflow_robust.hooks.mlflow",
+    "MlflowRunLink": "airflow_robust.links",
+    "mlflow_stage_run": "airflow_robust.stage",
+    "AirflowRobustError": "airflow_robust.exceptions",
+    "ConfigurationError": "airflow_robust.exceptions",
+    "InvalidParameterError": "airflow_robust.exceptions",
+    "GateFailure": "airflow_robust.exceptions",
+    "InfrastructureError": "airflow_robust.exceptions",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from airflow_robust.exceptions import (
+        AirflowRobustError,
+        ConfigurationError,
+        GateFailure,
+        InfrastructureError,
+        InvalidParameterError,
+    )
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.links import MlflowRunLink
+    from airflow_robust.operators.train import TrainModelOperator
+    from airflow_robust.stage import mlflow_stage_run
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'airflow_robust' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,1 @@
+"""Reference profiles and drift statistics (Airflow-free)."""

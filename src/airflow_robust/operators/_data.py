@@ -1,0 +1,69 @@
+"""Glue between Airflow (ObjectStoragePath, connections) and the Airflow-free loaders."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from airflow_robust.exceptions import InvalidParameterError, StorageUnavailable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from airflow_robust.data.sources import DataSource
+
+
+def load(owner: str, data: str, *, conn_id: str | None = None, data_format: str | None = None,
+         allow_empty: bool = False, parameter: str = "data") -> tuple[DataSource, pd.DataFrame]:
+    """Describe and load ``data``; a malformed value is an ``InvalidParameterError`` naming ``parameter``."""
+    from airflow_robust.data.loaders import load_frame
+    from airflow_robust.data.sources import describe_source
+
+    try:
+        source = describe_source(data, conn_id=conn_id, data_format=data_format)
+    except ValueError as err:
+        raise InvalidParameterError(parameter, owner, "a data URI, an import-path callable or SQL", data,
+                                    detail=str(err)) from err
+    engine = sql_engine(conn_id) if source.kind == "sql" and conn_id else None
+    return source, load_frame(source, opener=_open, engine=engine, allow_empty=allow_empty)
+
+
+def _open(uri: str) -> AbstractContextManager[IO[bytes]]:
+    from airflow.sdk import ObjectStoragePath
+
+    return cast("AbstractContextManager[IO[bytes]]", ObjectStoragePath(uri).open("rb"))
+
+
+_SCHEMES = {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2", "mysql": "mysql",
+            "sqlite": "sqlite", "mssql": "mssql+pymssql"}
+
+
+def sql_engine(conn_id: str) -> Any:
+    """A SQLAlchemy engine for an Airflow connection: the provider hook's when installed, else built here."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException as err:
+        raise InvalidParameterError("conn_id", "the data source", "an existing Airflow connection", conn_id) from err
+    try:
+        hook = conn.get_hook()
+        if hasattr(hook, "get_sqlalchemy_engine"):
+            return hook.get_sqlalchemy_engine()
+    except Exception:  # noqa: BLE001, S110 - provider not installed: fall back to a plain engine below
+        pass
+    import sqlalchemy as sa
+
+    scheme = _SCHEMES.get(conn.conn_type or "")
+    if scheme is None:
+        raise InvalidParameterError("conn_id", "the data source", f"a connection of type {sorted(_SCHEMES)}",
+                                    f"{conn_id} (type {conn.conn_type})")
+    if scheme == "sqlite":
+        return sa.create_engine(f"sqlite:///{conn.host}")
+    try:
+        url = sa.engine.URL.create(scheme, username=conn.login or None, password=conn.password or None,
+                                   host=conn.host or None, port=conn.port or None, database=conn.schema or None)
+        return sa.create_engine(url, pool_pre_ping=True)
+    except Exception as err:
+        raise StorageUnavailable(f"Cannot create a database engine for connection {conn_id!r}: {err}") from err

@@ -1,0 +1,52 @@
+"""The Airflow edge: turn our exceptions into task outcomes and a task context into an identity.
+
+Non-retryable errors (configuration, data, gate failures) are re-raised as a class that is
+both the original class and ``AirflowFailException``: the task fails after one try, and
+``except DataValidationFailed`` still works for users. Infrastructure errors pass through
+unchanged so Airflow's retries apply.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_robust.exceptions import AirflowRobustError
+from airflow_robust.tracking.identity import StageIdentity
+
+
+@cache
+def fail_class(cls: type[AirflowRobustError]) -> type[AirflowRobustError]:
+    """``cls`` mixed with ``AirflowFailException`` (cached, same name and module)."""
+    if issubclass(cls, AirflowFailException):
+        return cls
+    return type(cls.__name__, (cls, AirflowFailException), {"__module__": cls.__module__,
+                                                             "__qualname__": cls.__qualname__})
+
+
+def for_airflow(err: AirflowRobustError) -> BaseException:
+    """The exception to raise from ``execute()`` for ``err``."""
+    if err.retryable:
+        return err
+    converted = fail_class(type(err)).__new__(fail_class(type(err)))
+    converted.__dict__.update(err.__dict__)
+    converted.args = err.args
+    return converted
+
+
+def identity_from_context(context: Any, experiment_name: str | None = None) -> StageIdentity:
+    """The stage identity of the running task try."""
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    try:
+        task_url: str | None = ti.log_url
+    except Exception:  # noqa: BLE001 - a missing [api] base_url must not break tracking
+        task_url = None
+    return StageIdentity(
+        dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id,
+        try_number=int(getattr(ti, "try_number", 1) or 1),
+        map_index=-1 if map_index is None else int(map_index),
+        task_url=task_url, experiment_name=experiment_name,
+    )

@@ -1,0 +1,78 @@
+"""The body of TrainModelOperator, kept apart so the operator module stays cheap to import."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_robust.tracking.identity import TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID, TAG_TASK_KEY
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators.train import TrainModelOperator
+    from airflow_robust.tracking.runs import StageRun
+
+
+def reuse_or_train(op: TrainModelOperator, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    """Reuse the version an earlier try registered, else train, log and register."""
+    import mlflow
+
+    from airflow_robust.registry.versions import find_task_version
+
+    client = hook.get_client()
+    config = hook.get_config()
+    name = op.registered_model_name
+    existing = find_task_version(client, name, run.identity)
+    if existing is not None:
+        op.log.info("An earlier try registered %s version %s; reusing it.", name, existing.version)
+        source_run = client.get_run(existing.run_id) if existing.run_id else None
+        metrics = dict(source_run.data.metrics) if source_run else {}
+        mlflow.set_tags({"robust.reused_version": str(existing.version), "robust.reused_from_run": existing.run_id})
+        return _summary(name, existing, run, metrics, existing.tags.get("robust.data.digest", ""),
+                        existing.tags.get("robust.task", ""), reused=True)
+    return _train_and_register(op, run, hook, client, config)
+
+
+def _train_and_register(op: TrainModelOperator, run: StageRun, hook: MlflowHook, client: Any,
+                        config: Any) -> dict[str, Any]:
+    import mlflow
+
+    from airflow_robust.data.loaders import frame_digest
+    from airflow_robust.operators._data import load
+    from airflow_robust.registry.versions import register_version
+    from airflow_robust.training.fit import TrainingSpec, train
+    from airflow_robust.training.record import log_training
+
+    owner = type(op).__name__
+    source, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
+    validation = None
+    if op.validation_data:
+        _, validation = load(owner, op.validation_data, data_format=op.data_format, parameter="validation_data")
+    spec = TrainingSpec(estimator=op.estimator, target=op.target, params=dict(op.model_params), task=op.task,
+                        features=list(op.features) if op.features is not None else None,
+                        preprocess=op.preprocess, test_size=op.test_size, seed=op.seed, owner=owner)
+    digest = frame_digest(frame)
+    op.log.info("Loaded %d rows x %d columns from %s (digest %s)", len(frame), frame.shape[1], source.display, digest)
+    result = train(frame, spec, validation)
+    op.log.info("Trained a %s model on %d rows; holdout %s", result.task, result.n_train, result.metrics)
+    logged = log_training(result, spec, frame, data_uri=source.display, digest=digest, profile_bins=op.profile_bins)
+    identity = run.identity
+    tags = {
+        TAG_DAG_ID: identity.dag_id, TAG_RUN_ID: identity.run_id, TAG_TASK_ID: identity.task_id,
+        TAG_TASK_KEY: identity.task_key, "robust.data.uri": source.display[:5000], "robust.data.digest": digest,
+        "robust.task": result.task, "robust.training.run_id": run.run_id,
+        "robust.training.run_url": config.run_url(run.experiment_id, run.run_id),
+    }
+    version = register_version(client, op.registered_model_name, logged.model_uri, run.run_id, tags,
+                               description=f"Trained by Airflow task {identity.dag_id}.{identity.task_id} "
+                                           f"in DAG run {identity.run_id}.")
+    mlflow.set_tags({"robust.model_name": op.registered_model_name, "robust.model_version": str(version.version)})
+    return _summary(op.registered_model_name, version, run, result.metrics, digest, result.task, reused=False)
+
+
+def _summary(name: str, version: Any, run: StageRun, metrics: dict[str, float], digest: str, task: str,
+             *, reused: bool) -> dict[str, Any]:
+    return {
+        "model_uri": f"models:/{name}/{version.version}", "model_name": name, "version": str(version.version),
+        "run_id": run.run_id, "training_run_id": version.run_id, "metrics": metrics, "task": task,
+        "data_digest": digest, "reused": reused,
+    }

@@ -1,0 +1,108 @@
+"""``RobustBaseOperator``: what every airflow-robust operator shares.
+
+``execute()`` validates parameters (declared as data in ``PARAMETERS``), points MLflow at the
+configured connection, opens this task try's child run under the DAG run's parent run, pushes
+the "MLflow run" link, calls :meth:`run_stage`, and converts errors into task outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+
+from airflow_robust.exceptions import AirflowRobustError
+from airflow_robust.links import XCOM_RUN_URL, MlflowRunLink
+from airflow_robust.operators._edge import for_airflow, identity_from_context
+from airflow_robust.params import Constraint, non_empty_str, validate
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.tracking.runs import StageRun
+
+
+class RobustBaseOperator(BaseOperator):
+    """Base of airflow-robust operators.
+
+    :param mlflow_conn_id: Airflow connection to MLflow; default ``mlflow_default`` (embedded
+        SQLite store under ``$AIRFLOW_HOME`` when it does not exist).
+    :param experiment_name: MLflow experiment; default ``airflow/<dag_id>``.
+    """
+
+    stage: ClassVar[str] = "stage"
+    PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
+        "mlflow_conn_id": non_empty_str(),
+        "experiment_name": non_empty_str().or_none(),
+    }
+    operator_extra_links = (MlflowRunLink(),)
+
+    def __init__(self, *, mlflow_conn_id: str = "mlflow_default", experiment_name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mlflow_conn_id = mlflow_conn_id
+        self.experiment_name = experiment_name
+
+    def parameter_values(self) -> dict[str, Any]:
+        return {name: getattr(self, name, None) for name in self.PARAMETERS}
+
+    def execute(self, context: Any) -> Any:
+        from airflow_robust.hooks.mlflow import MlflowHook
+        from airflow_robust.tracking.runs import stage_run
+
+        try:
+            validate(type(self).__name__, self.PARAMETERS, self.parameter_values())
+            self.check_parameters()
+            hook = MlflowHook(self.mlflow_conn_id)
+            with hook.applied() as config:
+                client = hook.get_client()
+                identity = identity_from_context(context, self.experiment_name)
+                try:
+                    with stage_run(client, identity, self.stage, config.artifact_root) as run:
+                        url = config.run_url(run.experiment_id, run.run_id)
+                        context["ti"].xcom_push(key=XCOM_RUN_URL, value=url)
+                        self.log.info("MLflow run: %s", url)
+                        return self.run_stage(context, run, hook)
+                except AirflowRobustError:
+                    raise
+                except Exception as err:
+                    if _is_connectivity(err):
+                        raise hook.unavailable(err) from err
+                    raise
+        except AirflowRobustError as err:
+            raise for_airflow(err) from err
+
+    def check_parameters(self) -> None:
+        """Cross-parameter checks beyond ``PARAMETERS``; raise ``InvalidParameterError``."""
+
+    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> Any:
+        raise NotImplementedError
+
+
+def split_params(params: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Separate an operator's own ``params`` (model hyperparameters) from DAG-level Airflow Params.
+
+    Airflow merges a task's ``params`` with the DAG's into one ``ParamsDict`` before ``__init__``
+    runs; entries whose source is ``"task"`` are the operator's own.
+    """
+    if params is None:
+        return {}, None
+    if not hasattr(params, "get_param"):
+        return dict(params) if isinstance(params, Mapping) else params, None
+    own: dict[str, Any] = {}
+    inherited: dict[str, Any] = {}
+    for key in params:
+        param = params.get_param(key)
+        if getattr(param, "source", None) == "dag":
+            inherited[key] = param
+        else:
+            own[key] = param.value
+    return own, inherited or None
+
+
+def _is_connectivity(err: BaseException) -> bool:
+    """Whether ``err`` means the tracking server could not be reached."""
+    text = f"{type(err).__name__}: {err}"
+    markers = ("ConnectionError", "Max retries exceeded", "Connection refused", "Failed to establish",
+               "timed out", "Name or service not known", "API request to", "Temporary failure")
+    return any(m in text for m in markers)

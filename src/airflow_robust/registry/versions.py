@@ -1,0 +1,52 @@
+"""Register model versions idempotently: one version per (DAG run, task, map index)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_robust.exceptions import ConfigurationError
+from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity
+
+log = logging.getLogger(__name__)
+
+
+def find_task_version(client: Any, name: str, identity: StageIdentity) -> Any | None:
+    """The version an earlier try of this task (same DAG run, task, map index) registered, if any."""
+    _check_name(name)
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(
+            filter_string=f"name = '{name}' and tags.`{TAG_TASK_KEY}` = '{identity.task_key}'",
+            max_results=10,
+        )
+    except MlflowException as err:
+        if getattr(err, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    ready = [v for v in versions if getattr(v, "status", "READY") == "READY"]
+    return min(ready, key=lambda v: int(v.version)) if ready else None
+
+
+def register_version(client: Any, name: str, model_uri: str, run_id: str, tags: Mapping[str, str],
+                     description: str | None = None) -> Any:
+    """Create ``name`` if needed (race-safe) and register ``model_uri`` as a new version with ``tags``."""
+    _check_name(name)
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name, description="Registered by airflow-robust.")
+    except MlflowException as err:
+        if getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS" and "already exists" not in str(err).lower():
+            raise
+    version = client.create_model_version(name=name, source=model_uri, run_id=run_id, tags=dict(tags),
+                                          description=description)
+    log.info("Registered %s version %s from %s", name, version.version, model_uri)
+    return version
+
+
+def _check_name(name: str) -> None:
+    if not name or any(ch in name for ch in "'\"\\`\n"):
+        raise ConfigurationError(f"Registered model name {name!r} must be non-empty and contain no quotes.")
