@@ -125,12 +125,19 @@ def _read_sql(source: DataSource, engine: Any) -> pd.DataFrame:
     else:
         statement = sa.text(source.location)
     try:
-        with engine.connect() as connection:
-            return pd.read_sql(statement, connection)
-    except sa.exc.OperationalError as err:
-        raise StorageUnavailable(f"The database for {source.display} is unreachable: {err}") from err
+        connection = engine.connect()
     except sa.exc.SQLAlchemyError as err:
-        raise DataSourceError(f"The query for {source.display} failed: {err}", source=source.display) from err
+        raise StorageUnavailable(f"The database for {source.display} is unreachable: {err}") from err
+    try:
+        with connection:
+            return pd.read_sql(statement, connection)
+    except Exception as err:
+        raise DataSourceError(f"The query for {source.display} failed: {_first_line(err)}",
+                              source=source.display) from err
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0][:500] if str(err).strip() else type(err).__name__
 
 
 def frame_digest(frame: pd.DataFrame) -> str:

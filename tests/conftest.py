@@ -1,0 +1,55 @@
+"""Test-wide setup: a private AIRFLOW_HOME (SQLite) set before Airflow is imported.
+
+Fixtures:
+- ``mlflow_store``: a fresh MLflow SQLite tracking store + artifact folder in a temp dir,
+  exposed to airflow-robust through ``MLFLOW_TRACKING_URI`` (the "environment" backend).
+- ``airflow_db``: ``airflow db migrate`` once per session, for tests that run real DAGs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_HOME = Path(tempfile.mkdtemp(prefix="airflow-robust-tests-"))
+os.environ["AIRFLOW_HOME"] = str(_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ["AIRFLOW_ROBUST_DATA_URI"] = f"file://{_HOME}/data"
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+os.environ.pop("AIRFLOW_CONN_MLFLOW_DEFAULT", None)
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    return _HOME
+
+
+@pytest.fixture(scope="session")
+def airflow_db(airflow_home: Path) -> Path:
+    """Migrate the session's Airflow metadata DB (SQLite) once."""
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, env=os.environ.copy(),
+        timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return airflow_home
+
+
+@pytest.fixture
+def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh MLflow store for one test, reached through MLFLOW_TRACKING_URI."""
+    root = tmp_path / "mlflow"
+    (root / "artifacts").mkdir(parents=True)
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    yield {"tracking_uri": uri, "artifact_root": f"file://{root / 'artifacts'}"}
