@@ -20,7 +20,7 @@ def main() -> int:
         return 1
     version = versions[0]
     run = client.get_run(version.run_id)
-    metrics = ", ".join(f"{k}={v:.3f}" for k, v in sorted(run.data.metrics.items()) if "rows" not in k)
+    metrics = ", ".join(f"{k}={v:.3f}" for k, v in sorted(run.data.metrics.items()))
     print()
     print(f"Registered model version: {name} version {version.version}  (models:/{name}/{version.version})")
     print(f"  trained in MLflow run {version.run_id} of DAG run {version.tags.get('airflow.run_id')}")

@@ -68,8 +68,9 @@ def test_datetime_columns_are_dropped_by_default() -> None:
         ({"features": ["nope"]}, InvalidParameterError, "'features' parameter"),
         ({"estimator": "sklearn.ensemble:NoSuchModel"}, ConfigurationError, "has no attribute"),
         ({"estimator": "no_such_package.mod:X"}, ConfigurationError, "Cannot import module"),
-        ({"estimator": "json:dumps"}, ConfigurationError, "Cannot build|must build a scikit-learn estimator"),
-        ({"params": {"n_estimatorz": 3}}, ConfigurationError, "Cannot build"),
+        ({"estimator": "json:dumps"}, ConfigurationError, "keyword arguments accepted by json:dumps|must build a scikit-learn estimator"),
+        ({"params": {"n_estimatorz": 3}}, InvalidParameterError, "'params' parameter of TrainModelOperator"),
+        ({"params": {"n_estimators": -1}}, InvalidParameterError, "'n_estimators' parameter of RandomForest"),
         ({"task": "regression"}, ConfigurationError, "contradicts the estimator"),
     ],
 )

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from airflow_robust.exceptions import ConfigurationError
+from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
 
 TaskType = Literal["classification", "regression"]
 
@@ -33,8 +33,12 @@ def import_object(path: str) -> Any:
     return obj
 
 
-def build_estimator(path: str, params: Mapping[str, Any] | None = None) -> Any:
-    """Instantiate a class, or call a factory, with ``params``; check the result is an estimator."""
+def build_estimator(path: str, params: Mapping[str, Any] | None = None, owner: str = "TrainModelOperator") -> Any:
+    """Instantiate a class, or call a factory, with ``params``; check the result is an estimator.
+
+    scikit-learn's own parameter constraints are checked here (not at ``fit``), and a violation
+    is reported as a bad ``params`` value.
+    """
     target = import_object(path)
     if not callable(target):
         raise ConfigurationError(f"{path!r} is neither an estimator class nor a factory function.")
@@ -42,12 +46,20 @@ def build_estimator(path: str, params: Mapping[str, Any] | None = None) -> Any:
     try:
         estimator = target(**kwargs)
     except TypeError as err:
-        raise ConfigurationError(f"Cannot build {path!r} with params {kwargs!r}: {err}") from err
+        raise InvalidParameterError("params", owner, f"keyword arguments accepted by {path}", kwargs,
+                                    detail=str(err)) from err
     if inspect.isclass(estimator) or not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
         raise ConfigurationError(
             f"{path!r} must build a scikit-learn estimator with fit() and predict(). "
             f"Got {type(estimator).__name__} instead."
         )
+    validate_params = getattr(estimator, "_validate_params", None)
+    if callable(validate_params):
+        try:
+            validate_params()
+        except ValueError as err:
+            raise InvalidParameterError("params", owner, f"valid parameters for {path}", kwargs,
+                                        detail=str(err)) from err
     return estimator
 
 

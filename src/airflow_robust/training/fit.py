@@ -81,7 +81,7 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
     without_target = len(frame) - len(labelled)
     if labelled.empty:
         raise EmptyDataError(f"Every row has a missing {spec.target!r} (the target): nothing to train on.")
-    estimator = build_estimator(spec.estimator, spec.params)
+    estimator = build_estimator(spec.estimator, spec.params, spec.owner)
     task = infer_task(labelled[spec.target], estimator, spec.task)
     if validation is not None:
         if spec.target not in validation.columns or any(c not in validation.columns for c in features):

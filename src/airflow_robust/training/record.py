@@ -33,8 +33,6 @@ def log_training(result: TrainingResult, spec: TrainingSpec, data: pd.DataFrame,
 
     mlflow.log_params(_params(result, spec))
     mlflow.log_metrics(result.metrics)
-    mlflow.log_metrics({"train_rows": result.n_train, "holdout_rows": result.n_holdout,
-                        "rows_without_target": result.rows_without_target})
     with warnings.catch_warnings():
         # a plain path "can be interpreted in multiple ways" (all of them local files)
         warnings.simplefilter("ignore", UserWarning)
@@ -42,10 +40,13 @@ def log_training(result: TrainingResult, spec: TrainingSpec, data: pd.DataFrame,
                                           name=_dataset_name(data_uri), digest=digest)
     mlflow.log_input(dataset, context="training")
     example = signature_example(result.train_features.head(INPUT_EXAMPLE_ROWS))
-    signature = infer_signature(example, result.model.predict(example))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        signature = infer_signature(example, result.model.predict(example))
     with warnings.catch_warnings():
         # skops walks sys.modules; Airflow's deprecated aliases would flood the task log
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
         info = mlflow.sklearn.log_model(
             result.model, name="model", signature=signature, input_example=example,
             serialization_format="skops", skops_trusted_types=trusted_types(result.model),
@@ -91,7 +92,8 @@ def _params(result: TrainingResult, spec: TrainingSpec) -> dict[str, str]:
     params: dict[str, Any] = {
         "estimator": spec.estimator, "task": result.task, "target": spec.target, "seed": spec.seed,
         "preprocess": spec.preprocess, "holdout": result.holdout_source, "n_features": len(result.features),
-        "features": json.dumps(result.features),
+        "features": json.dumps(result.features), "train_rows": result.n_train, "holdout_rows": result.n_holdout,
+        "rows_without_target": result.rows_without_target,
     }
     if result.dropped_columns:
         params["dropped_columns"] = json.dumps(result.dropped_columns)
