@@ -27,8 +27,13 @@ def data_root() -> str:
     return os.environ.get("AIRFLOW_ROBUST_DATA_URI", f"file://{os.path.abspath(home)}/data")
 
 
-@dag(schedule=None, catchup=False, tags=["airflow-robust", "example"],
-     doc_md=__doc__, default_args={"retries": 2, "retry_delay": timedelta(seconds=10)})
+@dag(
+    schedule=None,
+    catchup=False,
+    tags=["airflow-robust", "example"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=10)},
+)
 def robust_training() -> None:
     @task
     def export_dataset(**context: object) -> str:

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,18 +37,22 @@ def airflow_home() -> Path:
 def airflow_db(airflow_home: Path) -> Path:
     """Migrate the session's Airflow metadata DB (SQLite) once."""
     result = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, env=os.environ.copy(),
-        timeout=300, check=False,
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return airflow_home
 
 
 @pytest.fixture
-def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A fresh MLflow store for one test, reached through MLFLOW_TRACKING_URI."""
     root = tmp_path / "mlflow"
     (root / "artifacts").mkdir(parents=True)
     uri = f"sqlite:///{root / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    yield {"tracking_uri": uri, "artifact_root": f"file://{root / 'artifacts'}"}
+    return {"tracking_uri": uri, "artifact_root": f"file://{root / 'artifacts'}"}

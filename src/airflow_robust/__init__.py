@@ -23,7 +23,17 @@ _EXPORTS: dict[str, str] = {
     "InfrastructureError": "airflow_robust.exceptions",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AirflowRobustError",
+    "ConfigurationError",
+    "GateFailure",
+    "InfrastructureError",
+    "InvalidParameterError",
+    "MlflowHook",
+    "MlflowRunLink",
+    "TrainModelOperator",
+    "mlflow_stage_run",
+]
 
 if TYPE_CHECKING:
     from airflow_robust.exceptions import (

@@ -14,8 +14,7 @@ def get_provider_info() -> dict[str, Any]:
         "description": "Gated, MLflow-tracked train -> validate -> deploy -> monitor operators for ML pipelines.",
         "versions": [__version__],
         "integrations": [
-            {"integration-name": "MLflow", "external-doc-url": "https://mlflow.org/docs/latest/",
-             "tags": ["software"]},
+            {"integration-name": "MLflow", "external-doc-url": "https://mlflow.org/docs/latest/", "tags": ["software"]},
         ],
         "operators": [
             {"integration-name": "MLflow", "python-modules": ["airflow_robust.operators.train"]},
@@ -29,19 +28,34 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": {
                     "hidden-fields": [],
                     "relabeling": {"host": "Tracking URI", "login": "Username", "schema": "Scheme (http/https)"},
-                    "placeholders": {"host": "http://mlflow:5000", "login": "MLflow username (basic auth)",
-                                     "password": "MLflow password (masked)"},
+                    "placeholders": {
+                        "host": "http://mlflow:5000",
+                        "login": "MLflow username (basic auth)",
+                        "password": "MLflow password (masked)",
+                    },
                 },
                 "conn-fields": {
-                    "registry_uri": {"label": "Registry URI", "description": "Model registry URI when it differs "
-                                     "from the tracking URI", "schema": {"type": ["string", "null"]}},
-                    "token": {"label": "Token", "description": "Bearer token (MLFLOW_TRACKING_TOKEN)",
-                              "schema": {"type": ["string", "null"], "format": "password"}},
-                    "ui_url": {"label": "MLflow UI URL", "description": "Base URL for links to runs and models",
-                               "schema": {"type": ["string", "null"]}},
-                    "artifact_root": {"label": "Artifact root", "description": "Artifact location for experiments "
-                                      "created by airflow-robust (e.g. s3://bucket/mlflow)",
-                                      "schema": {"type": ["string", "null"]}},
+                    "registry_uri": {
+                        "label": "Registry URI",
+                        "description": "Model registry URI when it differs from the tracking URI",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "token": {
+                        "label": "Token",
+                        "description": "Bearer token (MLFLOW_TRACKING_TOKEN)",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "ui_url": {
+                        "label": "MLflow UI URL",
+                        "description": "Base URL for links to runs and models",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "artifact_root": {
+                        "label": "Artifact root",
+                        "description": "Artifact location for experiments "
+                        "created by airflow-robust (e.g. s3://bucket/mlflow)",
+                        "schema": {"type": ["string", "null"]},
+                    },
                     "insecure_tls": {"label": "Skip TLS verification", "schema": {"type": ["boolean", "null"]}},
                 },
             }

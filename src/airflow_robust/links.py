@@ -13,7 +13,7 @@ XCOM_RUN_URL = "airflow_robust_mlflow_run_url"
 
 
 class MlflowRunLink(BaseOperatorLink):
-    """"MLflow run": the child run this task try logged into."""
+    """ "MLflow run": the child run this task try logged into."""
 
     name = "MLflow run"
 

@@ -35,7 +35,7 @@ class Constraint:
             return self.optional
         try:
             return bool(self.check(value))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a check that raises means the value is invalid
             return False
 
     def or_none(self) -> Constraint:
@@ -95,9 +95,7 @@ def str_mapping() -> Constraint:
 def str_list() -> Constraint:
     return Constraint(
         "a list of non-empty strings",
-        lambda v: isinstance(v, Sequence)
-        and not isinstance(v, str)
-        and all(isinstance(x, str) and x != "" for x in v),
+        lambda v: isinstance(v, Sequence) and not isinstance(v, str) and all(isinstance(x, str) and x != "" for x in v),
         example_bad=("col", [1]),
     )
 

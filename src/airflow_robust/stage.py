@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def mlflow_stage_run(context: Any, stage: str = "custom", mlflow_conn_id: str = "mlflow_default",
-                     experiment_name: str | None = None) -> Iterator[StageRun]:
+def mlflow_stage_run(
+    context: Any, stage: str = "custom", mlflow_conn_id: str = "mlflow_default", experiment_name: str | None = None
+) -> Iterator[StageRun]:
     """Open this task try's child run (active in ``mlflow``'s fluent API) and close it on exit.
 
     :param context: the task's Airflow context (``**context`` of a ``@task``, or ``get_current_context()``).

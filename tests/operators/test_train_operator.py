@@ -17,8 +17,11 @@ from tests.helpers import TaskInstanceStandIn, breast_cancer_frame, context_for,
 
 def make_operator(data: str, **kwargs: Any) -> TrainModelOperator:
     defaults: dict[str, Any] = {
-        "task_id": "train", "estimator": "sklearn.ensemble:RandomForestClassifier",
-        "params": {"n_estimators": 25, "max_depth": 5}, "data": data, "target": "target",
+        "task_id": "train",
+        "estimator": "sklearn.ensemble:RandomForestClassifier",
+        "params": {"n_estimators": 25, "max_depth": 5},
+        "data": data,
+        "target": "target",
         "registered_model_name": "breast_cancer",
     }
     defaults.update(kwargs)
@@ -81,15 +84,20 @@ def test_validation_data_regression_and_callable(mlflow_store: dict[str, str], t
     train_uri = write_csv(frame.iloc[:140], tmp_path / "train.csv")
     valid_uri = write_csv(frame.iloc[140:], tmp_path / "valid.parquet.csv")
     result = make_operator(
-        train_uri, estimator="sklearn.linear_model:Ridge", params={"alpha": 1.0}, target="alcohol",
-        validation_data=valid_uri, registered_model_name="wine_alcohol",
+        train_uri,
+        estimator="sklearn.linear_model:Ridge",
+        params={"alpha": 1.0},
+        target="alcohol",
+        validation_data=valid_uri,
+        registered_model_name="wine_alcohol",
     ).execute(context_for(TaskInstanceStandIn()))
     assert result["task"] == "regression" and {"rmse", "r2"} <= set(result["metrics"])
     client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
     assert client.get_run(result["run_id"]).data.params["holdout"] == "validation_data"
     # an import-path callable as data
     from_callable = make_operator("tests.unit.test_data:wine", registered_model_name="wine").execute(
-        context_for(TaskInstanceStandIn(run_id="manual__callable")))
+        context_for(TaskInstanceStandIn(run_id="manual__callable"))
+    )
     assert from_callable["version"] == "1"
 
 

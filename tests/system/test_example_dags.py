@@ -44,8 +44,10 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     client = client_for(first_run["home"])
     experiment = client.get_experiment_by_name("airflow/robust_training")
     assert experiment is not None
-    parents = client.search_runs([experiment.experiment_id],
-                                 f"tags.`airflow.run_id` = '{dag_run.run_id}' and tags.`airflow_robust.kind` = 'dag_run'")
+    parents = client.search_runs(
+        [experiment.experiment_id],
+        f"tags.`airflow.run_id` = '{dag_run.run_id}' and tags.`airflow_robust.kind` = 'dag_run'",
+    )
     assert len(parents) == 1
     parent = parents[0]
     assert parent.info.status == "FINISHED"

@@ -31,8 +31,7 @@ def test_environment_variable_when_no_connection() -> None:
     [
         (ConnectionFields("c", host="http://mlflow:5000"), "http://mlflow:5000"),
         (ConnectionFields("c", host="http://mlflow", port=5001), "http://mlflow:5001"),
-        (ConnectionFields("c", host="mlflow.example.com", schema="https", port=443),
-         "https://mlflow.example.com:443"),
+        (ConnectionFields("c", host="mlflow.example.com", schema="https", port=443), "https://mlflow.example.com:443"),
         (ConnectionFields("c", host="mlflow"), "http://mlflow"),
         (ConnectionFields("c", host="ignored", extra={"tracking_uri": "databricks"}), "databricks"),
     ],
@@ -42,8 +41,13 @@ def test_tracking_uri_from_connection(fields: ConnectionFields, expected: str) -
 
 
 def test_connection_wins_over_environment_and_carries_credentials() -> None:
-    conn = ConnectionFields("mlflow_prod", host="https://mlflow.corp", login="alice", password="s3cret",
-                            extra={"registry_uri": "https://registry.corp", "token": "tok-123", "insecure_tls": "true"})
+    conn = ConnectionFields(
+        "mlflow_prod",
+        host="https://mlflow.corp",
+        login="alice",
+        password="s3cret",
+        extra={"registry_uri": "https://registry.corp", "token": "tok-123", "insecure_tls": "true"},
+    )
     config = resolve_config(conn, env={"MLFLOW_TRACKING_URI": "http://other:5000"})
     assert config.backend == "connection" and config.conn_id == "mlflow_prod"
     assert config.registry_uri == "https://registry.corp"

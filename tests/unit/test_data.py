@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +73,7 @@ def test_missing_empty_and_corrupt_files(tmp_path: Path) -> None:
     assert load_frame(describe_source(str(empty)), allow_empty=True).empty
     corrupt = tmp_path / "corrupt.parquet"
     corrupt.write_bytes(b"PAR1 this is not parquet")
-    with pytest.raises(DataSourceError, match="Cannot read .* as parquet"):
+    with pytest.raises(DataSourceError, match=r"Cannot read .* as parquet"):
         load_frame(describe_source(str(corrupt)))
 
 
@@ -100,7 +100,7 @@ def test_sql_query_and_table(tmp_path: Path) -> None:
     assert len(load_frame(describe_source("wine", conn_id="x"), engine=engine)) == 178
     query = describe_source("SELECT * FROM wine WHERE alcohol > 13", conn_id="x")
     assert 0 < len(load_frame(query, engine=engine)) < 178
-    with pytest.raises(DataSourceError, match="query .* failed"):
+    with pytest.raises(DataSourceError, match=r"query .* failed"):
         load_frame(describe_source("SELECT * FROM missing_table", conn_id="x"), engine=engine)
 
 

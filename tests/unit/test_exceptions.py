@@ -9,8 +9,13 @@ from airflow_robust.operators._edge import fail_class, for_airflow
 
 def test_tree_shape() -> None:
     assert issubclass(exc.InvalidParameterError, exc.ConfigurationError)
-    for gate in (exc.DataValidationFailed, exc.RobustnessCheckFailed, exc.PromotionRejected,
-                 exc.ApprovalRejected, exc.DriftDetected):
+    for gate in (
+        exc.DataValidationFailed,
+        exc.RobustnessCheckFailed,
+        exc.PromotionRejected,
+        exc.ApprovalRejected,
+        exc.DriftDetected,
+    ):
         assert issubclass(gate, exc.GateFailure)
         assert not gate.retryable
     assert exc.TrackingUnavailable.retryable and exc.StorageUnavailable.retryable

@@ -14,8 +14,14 @@ from airflow_robust.tracking.runs import aggregate_status, open_stage_run, stage
 
 
 def identity(task_id: str = "train", try_number: int = 1, run_id: str = "manual__1", **kw: object) -> StageIdentity:
-    return StageIdentity(dag_id="dag_a", run_id=run_id, task_id=task_id, try_number=try_number,
-                         task_url=f"http://airflow/dags/dag_a/runs/{run_id}/tasks/{task_id}", **kw)  # type: ignore[arg-type]
+    return StageIdentity(
+        dag_id="dag_a",
+        run_id=run_id,
+        task_id=task_id,
+        try_number=try_number,
+        task_url=f"http://airflow/dags/dag_a/runs/{run_id}/tasks/{task_id}",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture

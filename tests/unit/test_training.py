@@ -18,8 +18,7 @@ def make_forest(n_estimators: int = 10) -> object:  # a user factory
 
 
 def test_binary_classification_on_breast_cancer() -> None:
-    spec = TrainingSpec(estimator="sklearn.ensemble:ExtraTreesClassifier", target="target",
-                        params={"n_estimators": 50})
+    spec = TrainingSpec(estimator="sklearn.ensemble:ExtraTreesClassifier", target="target", params={"n_estimators": 50})
     result = train(breast_cancer_frame(), spec)
     assert result.task == "classification"
     assert result.n_train + result.n_holdout == 569
@@ -28,8 +27,9 @@ def test_binary_classification_on_breast_cancer() -> None:
 
 
 def test_regression_is_detected_from_the_estimator() -> None:
-    spec = TrainingSpec(estimator="sklearn.ensemble.RandomForestRegressor", target="alcohol",
-                        params={"n_estimators": 20})
+    spec = TrainingSpec(
+        estimator="sklearn.ensemble.RandomForestRegressor", target="alcohol", params={"n_estimators": 20}
+    )
     result = train(wine_frame().drop(columns=["target"]), spec)
     assert result.task == "regression"
     assert set(result.metrics) >= {"rmse", "mae", "r2"}
@@ -40,8 +40,12 @@ def test_factory_and_categoricals_with_missing_values() -> None:
     frame = seattle_weather()
     frame.loc[frame.index[::17], "wind"] = np.nan
     frame["season"] = frame["month"].map(lambda m: "winter" if m in (12, 1, 2) else "other")
-    spec = TrainingSpec(estimator="tests.unit.test_training:make_forest", target="weather",
-                        params={"n_estimators": 15}, features=["precipitation", "temp_max", "wind", "season"])
+    spec = TrainingSpec(
+        estimator="tests.unit.test_training:make_forest",
+        target="weather",
+        params={"n_estimators": 15},
+        features=["precipitation", "temp_max", "wind", "season"],
+    )
     result = train(frame, spec)
     assert result.task == "classification"
     assert "preprocess" in dict(result.model.named_steps)
@@ -49,8 +53,9 @@ def test_factory_and_categoricals_with_missing_values() -> None:
 
 
 def test_same_seed_same_model_metrics() -> None:
-    spec = TrainingSpec(estimator="sklearn.ensemble:RandomForestClassifier", target="target",
-                        params={"n_estimators": 10}, seed=7)
+    spec = TrainingSpec(
+        estimator="sklearn.ensemble:RandomForestClassifier", target="target", params={"n_estimators": 10}, seed=7
+    )
     assert train(wine_frame(), spec).metrics == train(wine_frame(), spec).metrics
 
 
@@ -68,7 +73,11 @@ def test_datetime_columns_are_dropped_by_default() -> None:
         ({"features": ["nope"]}, InvalidParameterError, "'features' parameter"),
         ({"estimator": "sklearn.ensemble:NoSuchModel"}, ConfigurationError, "has no attribute"),
         ({"estimator": "no_such_package.mod:X"}, ConfigurationError, "Cannot import module"),
-        ({"estimator": "json:dumps"}, ConfigurationError, "keyword arguments accepted by json:dumps|must build a scikit-learn estimator"),
+        (
+            {"estimator": "json:dumps"},
+            ConfigurationError,
+            "keyword arguments accepted by json:dumps|must build a scikit-learn estimator",
+        ),
         ({"params": {"n_estimatorz": 3}}, InvalidParameterError, "'params' parameter of TrainModelOperator"),
         ({"params": {"n_estimators": -1}}, InvalidParameterError, "'n_estimators' parameter of RandomForest"),
         ({"task": "regression"}, ConfigurationError, "contradicts the estimator"),

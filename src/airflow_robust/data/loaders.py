@@ -13,7 +13,7 @@ import io
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -83,18 +83,19 @@ def _read_uri(source: DataSource, opener: Opener | None) -> pd.DataFrame:
 
 
 def _parse(target: str | IO[bytes], source: DataSource) -> pd.DataFrame:
+    reader: Any = pd  # pandas' overloads do not admit str | IO[bytes] in one call
     fmt = source.format or "csv"
     compression = "gzip" if source.location.lower().split("?", 1)[0].endswith(".gz") else "infer"
     if fmt == "parquet":
-        return pd.read_parquet(target)
+        return cast("pd.DataFrame", reader.read_parquet(target))
     if fmt == "csv":
-        return pd.read_csv(target, compression=compression)
+        return cast("pd.DataFrame", reader.read_csv(target, compression=compression))
     if fmt == "tsv":
-        return pd.read_csv(target, sep="\t", compression=compression)
+        return cast("pd.DataFrame", reader.read_csv(target, sep="\t", compression=compression))
     if fmt == "jsonl":
-        return pd.read_json(target, lines=True, compression=compression)
+        return cast("pd.DataFrame", reader.read_json(target, lines=True, compression=compression))
     if fmt == "json":
-        return pd.read_json(target, compression=compression)
+        return cast("pd.DataFrame", reader.read_json(target, compression=compression))
     raise DataSourceError(f"Unsupported data format {fmt!r} for {source.location}.", source=source.location)
 
 
@@ -132,8 +133,9 @@ def _read_sql(source: DataSource, engine: Any) -> pd.DataFrame:
         with connection:
             return pd.read_sql(statement, connection)
     except Exception as err:
-        raise DataSourceError(f"The query for {source.display} failed: {_first_line(err)}",
-                              source=source.display) from err
+        raise DataSourceError(
+            f"The query for {source.display} failed: {_first_line(err)}", source=source.display
+        ) from err
 
 
 def _first_line(err: BaseException) -> str:

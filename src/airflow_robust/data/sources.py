@@ -47,9 +47,7 @@ def describe_source(data: str, *, conn_id: str | None = None, data_format: str |
     text = data.strip()
     if conn_id:
         if not (_QUERY.match(text) or _TABLE.match(text)):
-            raise ValueError(
-                "with a conn_id, data must be a SELECT/WITH query or a table name such as 'schema.table'"
-            )
+            raise ValueError("with a conn_id, data must be a SELECT/WITH query or a table name such as 'schema.table'")
         return DataSource("sql", text, conn_id=conn_id)
     if looks_like_callable_path(text):
         return DataSource("callable", text)
@@ -61,8 +59,15 @@ def infer_format(uri: str) -> str:
     path = uri.split("?", 1)[0].lower()
     if path.endswith(".gz"):
         path = path[:-3]
-    for suffix, fmt in ((".parquet", "parquet"), (".pq", "parquet"), (".tsv", "tsv"),
-                        (".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv")):
+    for suffix, fmt in (
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+        (".tsv", "tsv"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "json"),
+        (".csv", "csv"),
+    ):
         if path.endswith(suffix):
             return fmt
     return "csv"

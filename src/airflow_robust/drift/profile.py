@@ -55,8 +55,12 @@ class ReferenceProfile:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": self.version, "rows": self.rows, "target": self.target, "bins": self.bins,
-            "meta": self.meta, "columns": {name: asdict(col) for name, col in self.columns.items()},
+            "version": self.version,
+            "rows": self.rows,
+            "target": self.target,
+            "bins": self.bins,
+            "meta": self.meta,
+            "columns": {name: asdict(col) for name, col in self.columns.items()},
         }
 
     @classmethod
@@ -67,13 +71,19 @@ class ReferenceProfile:
                 columns[name] = NumericProfile(**col)
             else:
                 columns[name] = CategoricalProfile(**col)
-        return cls(rows=raw["rows"], columns=columns, target=raw.get("target"),
-                   version=raw.get("version", PROFILE_VERSION), bins=raw.get("bins", 20),
-                   meta=raw.get("meta", {}))
+        return cls(
+            rows=raw["rows"],
+            columns=columns,
+            target=raw.get("target"),
+            version=raw.get("version", PROFILE_VERSION),
+            bins=raw.get("bins", 20),
+            meta=raw.get("meta", {}),
+        )
 
 
-def build_profile(frame: pd.DataFrame, *, target: str | None = None, bins: int = 20,
-                  max_categories: int = 100) -> ReferenceProfile:
+def build_profile(
+    frame: pd.DataFrame, *, target: str | None = None, bins: int = 20, max_categories: int = 100
+) -> ReferenceProfile:
     """Profile every column of ``frame`` (numeric vs categorical by dtype; bools are categorical)."""
     columns: dict[str, NumericProfile | CategoricalProfile] = {}
     for name in frame.columns:
@@ -101,8 +111,14 @@ def _numeric(series: pd.Series, bins: int) -> NumericProfile:
         index = np.clip(np.searchsorted(edges, finite, side="left") - 1, 0, len(edges) - 2)
         counts = np.bincount(index, minlength=len(edges) - 1).tolist()
     return NumericProfile(
-        count=len(finite), nulls=nulls, mean=_f(finite.mean()), std=_f(finite.std(ddof=1) if len(finite) > 1 else 0.0),
-        min=_f(finite.min()), max=_f(finite.max()), edges=[float(e) for e in edges], counts=[int(c) for c in counts],
+        count=len(finite),
+        nulls=nulls,
+        mean=_f(finite.mean()),
+        std=_f(finite.std(ddof=1) if len(finite) > 1 else 0.0),
+        min=_f(finite.min()),
+        max=_f(finite.max()),
+        edges=[float(e) for e in edges],
+        counts=[int(c) for c in counts],
     )
 
 
@@ -113,8 +129,9 @@ def _categorical(series: pd.Series, max_categories: int) -> CategoricalProfile:
     rest = int(counts.iloc[max_categories:].sum())
     if rest:
         frequencies[OTHER] = rest
-    return CategoricalProfile(count=int(counts.sum()), nulls=int(series.isna().sum()),
-                              frequencies=frequencies, distinct=int(len(counts)))
+    return CategoricalProfile(
+        count=int(counts.sum()), nulls=int(series.isna().sum()), frequencies=frequencies, distinct=len(counts)
+    )
 
 
 def _f(value: Any) -> float | None:

@@ -85,8 +85,13 @@ class MlflowHook(BaseHook):
                 ) from None
             return None
         return ConnectionFields(
-            conn_id=self.mlflow_conn_id, host=conn.host, schema=conn.schema, port=conn.port,
-            login=conn.login, password=conn.password, extra=conn.extra_dejson,
+            conn_id=self.mlflow_conn_id,
+            host=conn.host,
+            schema=conn.schema,
+            port=conn.port,
+            login=conn.login,
+            password=conn.password,
+            extra=conn.extra_dejson,
         )
 
     @contextmanager

@@ -13,8 +13,15 @@ if TYPE_CHECKING:
     from airflow_robust.data.sources import DataSource
 
 
-def load(owner: str, data: str, *, conn_id: str | None = None, data_format: str | None = None,
-         allow_empty: bool = False, parameter: str = "data") -> tuple[DataSource, pd.DataFrame]:
+def load(
+    owner: str,
+    data: str,
+    *,
+    conn_id: str | None = None,
+    data_format: str | None = None,
+    allow_empty: bool = False,
+    parameter: str = "data",
+) -> tuple[DataSource, pd.DataFrame]:
     """Describe and load ``data``; a malformed value is an ``InvalidParameterError`` naming ``parameter``."""
     from airflow_robust.data.loaders import load_frame
     from airflow_robust.data.sources import describe_source
@@ -22,8 +29,9 @@ def load(owner: str, data: str, *, conn_id: str | None = None, data_format: str 
     try:
         source = describe_source(data, conn_id=conn_id, data_format=data_format)
     except ValueError as err:
-        raise InvalidParameterError(parameter, owner, "a data URI, an import-path callable or SQL", data,
-                                    detail=str(err)) from err
+        raise InvalidParameterError(
+            parameter, owner, "a data URI, an import-path callable or SQL", data, detail=str(err)
+        ) from err
     engine = sql_engine(conn_id) if source.kind == "sql" and conn_id else None
     return source, load_frame(source, opener=_open, engine=engine, allow_empty=allow_empty)
 
@@ -31,11 +39,16 @@ def load(owner: str, data: str, *, conn_id: str | None = None, data_format: str 
 def _open(uri: str) -> AbstractContextManager[IO[bytes]]:
     from airflow.sdk import ObjectStoragePath
 
-    return cast("AbstractContextManager[IO[bytes]]", ObjectStoragePath(uri).open("rb"))
+    return cast("AbstractContextManager[IO[bytes]]", ObjectStoragePath(uri).open("rb"))  # type: ignore[no-untyped-call]
 
 
-_SCHEMES = {"postgres": "postgresql+psycopg2", "postgresql": "postgresql+psycopg2", "mysql": "mysql",
-            "sqlite": "sqlite", "mssql": "mssql+pymssql"}
+_SCHEMES = {
+    "postgres": "postgresql+psycopg2",
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "mssql": "mssql+pymssql",
+}
 
 
 def sql_engine(conn_id: str) -> Any:
@@ -48,7 +61,7 @@ def sql_engine(conn_id: str) -> Any:
     except AirflowNotFoundException as err:
         raise InvalidParameterError("conn_id", "the data source", "an existing Airflow connection", conn_id) from err
     try:
-        hook = conn.get_hook()
+        hook = conn.get_hook()  # type: ignore[no-untyped-call]
         if hasattr(hook, "get_sqlalchemy_engine"):
             return hook.get_sqlalchemy_engine()
     except Exception:  # noqa: BLE001, S110 - provider not installed: fall back to a plain engine below
@@ -57,13 +70,23 @@ def sql_engine(conn_id: str) -> Any:
 
     scheme = _SCHEMES.get(conn.conn_type or "")
     if scheme is None:
-        raise InvalidParameterError("conn_id", "the data source", f"a connection of type {sorted(_SCHEMES)}",
-                                    f"{conn_id} (type {conn.conn_type})")
+        raise InvalidParameterError(
+            "conn_id",
+            "the data source",
+            f"a connection of type {sorted(_SCHEMES)}",
+            f"{conn_id} (type {conn.conn_type})",
+        )
     if scheme == "sqlite":
         return sa.create_engine(f"sqlite:///{conn.host}")
     try:
-        url = sa.engine.URL.create(scheme, username=conn.login or None, password=conn.password or None,
-                                   host=conn.host or None, port=conn.port or None, database=conn.schema or None)
+        url = sa.engine.URL.create(
+            scheme,
+            username=conn.login or None,
+            password=conn.password or None,
+            host=conn.host or None,
+            port=conn.port or None,
+            database=conn.schema or None,
+        )
         return sa.create_engine(url, pool_pre_ping=True)
     except Exception as err:
         raise StorageUnavailable(f"Cannot create a database engine for connection {conn_id!r}: {err}") from err

@@ -8,7 +8,6 @@ unchanged so Airflow's retries apply.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -16,21 +15,25 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_robust.exceptions import AirflowRobustError
 from airflow_robust.tracking.identity import StageIdentity
 
+_FAIL_CLASSES: dict[type[AirflowRobustError], type[AirflowRobustError]] = {}
 
-@cache
+
 def fail_class(cls: type[AirflowRobustError]) -> type[AirflowRobustError]:
-    """``cls`` mixed with ``AirflowFailException`` (cached, same name and module)."""
+    """``cls`` mixed with ``AirflowFailException`` (cached; same name and module as ``cls``)."""
     if issubclass(cls, AirflowFailException):
         return cls
-    return type(cls.__name__, (cls, AirflowFailException), {"__module__": cls.__module__,
-                                                             "__qualname__": cls.__qualname__})
+    if cls not in _FAIL_CLASSES:
+        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        _FAIL_CLASSES[cls] = type(cls.__name__, (cls, AirflowFailException), namespace)
+    return _FAIL_CLASSES[cls]
 
 
 def for_airflow(err: AirflowRobustError) -> BaseException:
     """The exception to raise from ``execute()`` for ``err``."""
     if err.retryable:
         return err
-    converted = fail_class(type(err)).__new__(fail_class(type(err)))
+    cls = fail_class(type(err))
+    converted: AirflowRobustError = cls.__new__(cls)
     converted.__dict__.update(err.__dict__)
     converted.args = err.args
     return converted
@@ -45,8 +48,11 @@ def identity_from_context(context: Any, experiment_name: str | None = None) -> S
     except Exception:  # noqa: BLE001 - a missing [api] base_url must not break tracking
         task_url = None
     return StageIdentity(
-        dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id,
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        task_id=ti.task_id,
         try_number=int(getattr(ti, "try_number", 1) or 1),
         map_index=-1 if map_index is None else int(map_index),
-        task_url=task_url, experiment_name=experiment_name,
+        task_url=task_url,
+        experiment_name=experiment_name,
     )

@@ -27,13 +27,21 @@ def reuse_or_train(op: TrainModelOperator, run: StageRun, hook: MlflowHook) -> d
         source_run = client.get_run(existing.run_id) if existing.run_id else None
         metrics = dict(source_run.data.metrics) if source_run else {}
         mlflow.set_tags({"robust.reused_version": str(existing.version), "robust.reused_from_run": existing.run_id})
-        return _summary(name, existing, run, metrics, existing.tags.get("robust.data.digest", ""),
-                        existing.tags.get("robust.task", ""), reused=True)
+        return _summary(
+            name,
+            existing,
+            run,
+            metrics=metrics,
+            digest=existing.tags.get("robust.data.digest", ""),
+            task=existing.tags.get("robust.task", ""),
+            reused=True,
+        )
     return _train_and_register(op, run, hook, client, config)
 
 
-def _train_and_register(op: TrainModelOperator, run: StageRun, hook: MlflowHook, client: Any,
-                        config: Any) -> dict[str, Any]:
+def _train_and_register(
+    op: TrainModelOperator, run: StageRun, hook: MlflowHook, client: Any, config: Any
+) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.data.loaders import frame_digest
@@ -47,9 +55,17 @@ def _train_and_register(op: TrainModelOperator, run: StageRun, hook: MlflowHook,
     validation = None
     if op.validation_data:
         _, validation = load(owner, op.validation_data, data_format=op.data_format, parameter="validation_data")
-    spec = TrainingSpec(estimator=op.estimator, target=op.target, params=dict(op.model_params), task=op.task,
-                        features=list(op.features) if op.features is not None else None,
-                        preprocess=op.preprocess, test_size=op.test_size, seed=op.seed, owner=owner)
+    spec = TrainingSpec(
+        estimator=op.estimator,
+        target=op.target,
+        params=dict(op.model_params),
+        task=op.task,
+        features=list(op.features) if op.features is not None else None,
+        preprocess=op.preprocess,
+        test_size=op.test_size,
+        seed=op.seed,
+        owner=owner,
+    )
     digest = frame_digest(frame)
     op.log.info("Loaded %d rows x %d columns from %s (digest %s)", len(frame), frame.shape[1], source.display, digest)
     result = train(frame, spec, validation)
@@ -57,22 +73,41 @@ def _train_and_register(op: TrainModelOperator, run: StageRun, hook: MlflowHook,
     logged = log_training(result, spec, frame, data_uri=source.display, digest=digest, profile_bins=op.profile_bins)
     identity = run.identity
     tags = {
-        TAG_DAG_ID: identity.dag_id, TAG_RUN_ID: identity.run_id, TAG_TASK_ID: identity.task_id,
-        TAG_TASK_KEY: identity.task_key, "robust.data.uri": source.display[:5000], "robust.data.digest": digest,
-        "robust.task": result.task, "robust.training.run_id": run.run_id,
+        TAG_DAG_ID: identity.dag_id,
+        TAG_RUN_ID: identity.run_id,
+        TAG_TASK_ID: identity.task_id,
+        TAG_TASK_KEY: identity.task_key,
+        "robust.data.uri": source.display[:5000],
+        "robust.data.digest": digest,
+        "robust.task": result.task,
+        "robust.training.run_id": run.run_id,
         "robust.training.run_url": config.run_url(run.experiment_id, run.run_id),
     }
-    version = register_version(client, op.registered_model_name, logged.model_uri, run.run_id, tags,
-                               description=f"Trained by Airflow task {identity.dag_id}.{identity.task_id} "
-                                           f"in DAG run {identity.run_id}.")
+    version = register_version(
+        client,
+        op.registered_model_name,
+        logged.model_uri,
+        run_id=run.run_id,
+        tags=tags,
+        description=f"Trained by Airflow task {identity.dag_id}.{identity.task_id} in DAG run {identity.run_id}.",
+    )
     mlflow.set_tags({"robust.model_name": op.registered_model_name, "robust.model_version": str(version.version)})
-    return _summary(op.registered_model_name, version, run, result.metrics, digest, result.task, reused=False)
+    return _summary(
+        op.registered_model_name, version, run, metrics=result.metrics, digest=digest, task=result.task, reused=False
+    )
 
 
-def _summary(name: str, version: Any, run: StageRun, metrics: dict[str, float], digest: str, task: str,
-             *, reused: bool) -> dict[str, Any]:
+def _summary(
+    name: str, version: Any, run: StageRun, *, metrics: dict[str, float], digest: str, task: str, reused: bool
+) -> dict[str, Any]:
     return {
-        "model_uri": f"models:/{name}/{version.version}", "model_name": name, "version": str(version.version),
-        "run_id": run.run_id, "training_run_id": version.run_id, "metrics": metrics, "task": task,
-        "data_digest": digest, "reused": reused,
+        "model_uri": f"models:/{name}/{version.version}",
+        "model_name": name,
+        "version": str(version.version),
+        "run_id": run.run_id,
+        "training_run_id": version.run_id,
+        "metrics": metrics,
+        "task": task,
+        "data_digest": digest,
+        "reused": reused,
     }

@@ -37,8 +37,9 @@ class RobustBaseOperator(BaseOperator):
     }
     operator_extra_links = (MlflowRunLink(),)
 
-    def __init__(self, *, mlflow_conn_id: str = "mlflow_default", experiment_name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, mlflow_conn_id: str = "mlflow_default", experiment_name: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.mlflow_conn_id = mlflow_conn_id
         self.experiment_name = experiment_name
@@ -103,6 +104,14 @@ def split_params(params: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
 def _is_connectivity(err: BaseException) -> bool:
     """Whether ``err`` means the tracking server could not be reached."""
     text = f"{type(err).__name__}: {err}"
-    markers = ("ConnectionError", "Max retries exceeded", "Connection refused", "Failed to establish",
-               "timed out", "Name or service not known", "API request to", "Temporary failure")
+    markers = (
+        "ConnectionError",
+        "Max retries exceeded",
+        "Connection refused",
+        "Failed to establish",
+        "timed out",
+        "Name or service not known",
+        "API request to",
+        "Temporary failure",
+    )
     return any(m in text for m in markers)

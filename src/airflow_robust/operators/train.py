@@ -51,8 +51,17 @@ class TrainModelOperator(RobustBaseOperator):
     """
 
     stage = "train"
-    template_fields: Sequence[str] = ("estimator", "model_params", "data", "target", "registered_model_name",
-                                      "conn_id", "validation_data", "features", "experiment_name")
+    template_fields: Sequence[str] = (
+        "estimator",
+        "model_params",
+        "data",
+        "target",
+        "registered_model_name",
+        "conn_id",
+        "validation_data",
+        "features",
+        "experiment_name",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {"model_params": "json", "data": "sql"}
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         **RobustBaseOperator.PARAMETERS,
@@ -76,11 +85,25 @@ class TrainModelOperator(RobustBaseOperator):
         "profile_bins": number_in(2, 1000, integer=True),
     }
 
-    def __init__(self, *, estimator: str, data: str, target: str, registered_model_name: str,
-                 params: Mapping[str, Any] | None = None, conn_id: str | None = None,
-                 data_format: str | None = None, validation_data: str | None = None,
-                 features: Sequence[str] | None = None, task: str = "auto", preprocess: str = "auto",
-                 test_size: float = 0.2, seed: int = 42, profile_bins: int = 20, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        estimator: str,
+        data: str,
+        target: str,
+        registered_model_name: str,
+        params: Mapping[str, Any] | None = None,
+        conn_id: str | None = None,
+        data_format: str | None = None,
+        validation_data: str | None = None,
+        features: Sequence[str] | None = None,
+        task: str = "auto",
+        preprocess: str = "auto",
+        test_size: float = 0.2,
+        seed: int = 42,
+        profile_bins: int = 20,
+        **kwargs: Any,
+    ) -> None:
         model_params, airflow_params = split_params(params)
         super().__init__(params=airflow_params, **kwargs)
         self.estimator = estimator

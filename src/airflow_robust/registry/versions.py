@@ -30,8 +30,9 @@ def find_task_version(client: Any, name: str, identity: StageIdentity) -> Any | 
     return min(ready, key=lambda v: int(v.version)) if ready else None
 
 
-def register_version(client: Any, name: str, model_uri: str, run_id: str, tags: Mapping[str, str],
-                     description: str | None = None) -> Any:
+def register_version(
+    client: Any, name: str, model_uri: str, *, run_id: str, tags: Mapping[str, str], description: str | None = None
+) -> Any:
     """Create ``name`` if needed (race-safe) and register ``model_uri`` as a new version with ``tags``."""
     _check_name(name)
     from mlflow.exceptions import MlflowException
@@ -41,8 +42,9 @@ def register_version(client: Any, name: str, model_uri: str, run_id: str, tags: 
     except MlflowException as err:
         if getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS" and "already exists" not in str(err).lower():
             raise
-    version = client.create_model_version(name=name, source=model_uri, run_id=run_id, tags=dict(tags),
-                                          description=description)
+    version = client.create_model_version(
+        name=name, source=model_uri, run_id=run_id, tags=dict(tags), description=description
+    )
     log.info("Registered %s version %s from %s", name, version.version, model_uri)
     return version
 

@@ -93,14 +93,17 @@ def embedded_root(airflow_home: str | None = None) -> str:
 def embedded_config(airflow_home: str | None = None) -> MlflowConfig:
     root = embedded_root(airflow_home)
     return MlflowConfig(
-        tracking_uri=f"sqlite:///{os.path.join(root, 'mlflow.db')}", registry_uri=None, backend="embedded",
+        tracking_uri=f"sqlite:///{os.path.join(root, 'mlflow.db')}",
+        registry_uri=None,
+        backend="embedded",
         artifact_root=f"file://{os.path.join(root, 'artifacts')}",
         ui_url=os.environ.get(ENV_UI_URL, DEFAULT_UI_URL),
     )
 
 
-def resolve_config(connection: ConnectionFields | None, env: Mapping[str, str] | None = None,
-                   airflow_home: str | None = None) -> MlflowConfig:
+def resolve_config(
+    connection: ConnectionFields | None, env: Mapping[str, str] | None = None, airflow_home: str | None = None
+) -> MlflowConfig:
     """Turn a connection (or ``None``) plus the environment into an :class:`MlflowConfig`."""
     env = os.environ if env is None else env
     if connection is not None:
@@ -108,9 +111,13 @@ def resolve_config(connection: ConnectionFields | None, env: Mapping[str, str] |
     if env.get(ENV_TRACKING_URI):
         uri = env[ENV_TRACKING_URI]
         return MlflowConfig(
-            tracking_uri=uri, registry_uri=env.get(ENV_REGISTRY_URI) or None, backend="environment",
+            tracking_uri=uri,
+            registry_uri=env.get(ENV_REGISTRY_URI) or None,
+            backend="environment",
             ui_url=env.get(ENV_UI_URL) or (uri if _is_http(uri) else DEFAULT_UI_URL),
-            username=env.get(ENV_USERNAME), password=env.get(ENV_PASSWORD), token=env.get(ENV_TOKEN),
+            username=env.get(ENV_USERNAME),
+            password=env.get(ENV_PASSWORD),
+            token=env.get(ENV_TOKEN),
         )
     return embedded_config(airflow_home)
 
@@ -125,9 +132,15 @@ def _from_connection(conn: ConnectionFields, env: Mapping[str, str]) -> MlflowCo
         )
     ui_url = str(extra.get("ui_url") or "") or (uri if _is_http(uri) else env.get(ENV_UI_URL, DEFAULT_UI_URL))
     return MlflowConfig(
-        tracking_uri=uri, registry_uri=str(extra.get("registry_uri") or "") or None, backend="connection",
-        conn_id=conn.conn_id, artifact_root=str(extra.get("artifact_root") or "") or None, ui_url=ui_url,
-        username=conn.login or None, password=conn.password or None, token=str(extra.get("token") or "") or None,
+        tracking_uri=uri,
+        registry_uri=str(extra.get("registry_uri") or "") or None,
+        backend="connection",
+        conn_id=conn.conn_id,
+        artifact_root=str(extra.get("artifact_root") or "") or None,
+        ui_url=ui_url,
+        username=conn.login or None,
+        password=conn.password or None,
+        token=str(extra.get("token") or "") or None,
         insecure_tls=str(extra.get("insecure_tls", "")).lower() in {"1", "true", "yes"},
     )
 

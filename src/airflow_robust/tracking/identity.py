@@ -56,16 +56,28 @@ class StageIdentity:
 
     def parent_tags(self) -> dict[str, str]:
         return {
-            TAG_DAG_ID: self.dag_id, TAG_RUN_ID: self.run_id, TAG_KIND: "dag_run",
-            TAG_RUN_KEY: self.run_key, "mlflow.source.type": "JOB", "mlflow.source.name": self.dag_id,
+            TAG_DAG_ID: self.dag_id,
+            TAG_RUN_ID: self.run_id,
+            TAG_KIND: "dag_run",
+            TAG_RUN_KEY: self.run_key,
+            "mlflow.source.type": "JOB",
+            "mlflow.source.name": self.dag_id,
         }
 
     def stage_tags(self, parent_run_id: str, stage: str) -> dict[str, str]:
         tags = {
-            TAG_DAG_ID: self.dag_id, TAG_RUN_ID: self.run_id, TAG_TASK_ID: self.task_id,
-            TAG_TRY_NUMBER: str(self.try_number), TAG_MAP_INDEX: str(self.map_index),
-            TAG_KIND: "stage", TAG_STAGE: stage, TAG_RUN_KEY: self.run_key, TAG_TASK_KEY: self.task_key,
-            TAG_PARENT: parent_run_id, "mlflow.source.type": "JOB", "mlflow.source.name": self.dag_id,
+            TAG_DAG_ID: self.dag_id,
+            TAG_RUN_ID: self.run_id,
+            TAG_TASK_ID: self.task_id,
+            TAG_TRY_NUMBER: str(self.try_number),
+            TAG_MAP_INDEX: str(self.map_index),
+            TAG_KIND: "stage",
+            TAG_STAGE: stage,
+            TAG_RUN_KEY: self.run_key,
+            TAG_TASK_KEY: self.task_key,
+            TAG_PARENT: parent_run_id,
+            "mlflow.source.type": "JOB",
+            "mlflow.source.name": self.dag_id,
         }
         if self.task_url:
             tags[TAG_TASK_URL] = self.task_url

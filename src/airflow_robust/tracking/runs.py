@@ -67,14 +67,16 @@ def ensure_experiment(client: Any, name: str, artifact_root: str | None = None) 
     return str(experiment.experiment_id)
 
 
-def resolve_parent_run(client: Any, experiment_id: str, identity: StageIdentity,
-                       settle_seconds: float = PARENT_SETTLE_SECONDS) -> str:
+def resolve_parent_run(
+    client: Any, experiment_id: str, identity: StageIdentity, settle_seconds: float = PARENT_SETTLE_SECONDS
+) -> str:
     """The run id of the DAG run's parent run, created if none exists (see module docstring)."""
     existing = _parents(client, experiment_id, identity)
     if existing:
-        return _canonical(existing).info.run_id
-    mine = client.create_run(experiment_id, tags=identity.parent_tags(),
-                             run_name=f"{identity.dag_id} {identity.run_id}")
+        return str(_canonical(existing).info.run_id)
+    mine = client.create_run(
+        experiment_id, tags=identity.parent_tags(), run_name=f"{identity.dag_id} {identity.run_id}"
+    )
     time.sleep(settle_seconds)
     chosen = _canonical(_parents(client, experiment_id, identity) or [mine])
     if chosen.info.run_id != mine.info.run_id:
@@ -87,8 +89,7 @@ def open_stage_run(client: Any, identity: StageIdentity, stage: str, artifact_ro
     """Create the child run of this task try, closing runs that earlier tries left RUNNING."""
     experiment_id = ensure_experiment(client, identity.experiment, artifact_root)
     parent_id = resolve_parent_run(client, experiment_id, identity)
-    run = client.create_run(experiment_id, tags=identity.stage_tags(parent_id, stage),
-                            run_name=identity.stage_run_name)
+    run = client.create_run(experiment_id, tags=identity.stage_tags(parent_id, stage), run_name=identity.stage_run_name)
     run_id = str(run.info.run_id)
     close_stale_tries(client, experiment_id, identity, superseded_by=run_id)
     client.update_run(parent_id, status="RUNNING")
@@ -148,8 +149,9 @@ def aggregate_status(children: list[Any]) -> str:
 
 
 @contextmanager
-def stage_run(client: Any, identity: StageIdentity, stage: str, artifact_root: str | None = None,
-              activate: bool = True) -> Iterator[StageRun]:
+def stage_run(
+    client: Any, identity: StageIdentity, stage: str, artifact_root: str | None = None, activate: bool = True
+) -> Iterator[StageRun]:
     """Open the stage's child run (active in MLflow's fluent API when ``activate``); end it FINISHED or FAILED."""
     run = open_stage_run(client, identity, stage, artifact_root)
     status = "FAILED"
@@ -169,19 +171,23 @@ def stage_run(client: Any, identity: StageIdentity, stage: str, artifact_root: s
 
 
 def _parents(client: Any, experiment_id: str, identity: StageIdentity) -> list[Any]:
-    return list(client.search_runs(
-        [experiment_id],
-        filter_string=f"tags.`{TAG_RUN_KEY}` = '{identity.run_key}' and tags.`{TAG_KIND}` = 'dag_run'",
-        max_results=50,
-    ))
+    return list(
+        client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`{TAG_RUN_KEY}` = '{identity.run_key}' and tags.`{TAG_KIND}` = 'dag_run'",
+            max_results=50,
+        )
+    )
 
 
 def _children(client: Any, experiment_id: str, identity: StageIdentity) -> list[Any]:
-    return list(client.search_runs(
-        [experiment_id],
-        filter_string=f"tags.`{TAG_RUN_KEY}` = '{identity.run_key}' and tags.`{TAG_KIND}` = 'stage'",
-        max_results=1000,
-    ))
+    return list(
+        client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`{TAG_RUN_KEY}` = '{identity.run_key}' and tags.`{TAG_KIND}` = 'stage'",
+            max_results=1000,
+        )
+    )
 
 
 def _canonical(runs: list[Any]) -> Any:
@@ -189,8 +195,7 @@ def _canonical(runs: list[Any]) -> Any:
 
 
 def _delete_if_childless(client: Any, experiment_id: str, parent_id: str) -> None:
-    children = client.search_runs([experiment_id], filter_string=f"tags.`{TAG_PARENT}` = '{parent_id}'",
-                                  max_results=1)
+    children = client.search_runs([experiment_id], filter_string=f"tags.`{TAG_PARENT}` = '{parent_id}'", max_results=1)
     if not children:
         client.delete_run(parent_id)
 

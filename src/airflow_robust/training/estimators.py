@@ -46,8 +46,9 @@ def build_estimator(path: str, params: Mapping[str, Any] | None = None, owner: s
     try:
         estimator = target(**kwargs)
     except TypeError as err:
-        raise InvalidParameterError("params", owner, f"keyword arguments accepted by {path}", kwargs,
-                                    detail=str(err)) from err
+        raise InvalidParameterError(
+            "params", owner, f"keyword arguments accepted by {path}", kwargs, detail=str(err)
+        ) from err
     if inspect.isclass(estimator) or not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
         raise ConfigurationError(
             f"{path!r} must build a scikit-learn estimator with fit() and predict(). "
@@ -58,8 +59,9 @@ def build_estimator(path: str, params: Mapping[str, Any] | None = None, owner: s
         try:
             validate_params()
         except ValueError as err:
-            raise InvalidParameterError("params", owner, f"valid parameters for {path}", kwargs,
-                                        detail=str(err)) from err
+            raise InvalidParameterError(
+                "params", owner, f"valid parameters for {path}", kwargs, detail=str(err)
+            ) from err
     return estimator
 
 

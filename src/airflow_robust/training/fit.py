@@ -51,21 +51,18 @@ class TrainingResult:
 def select_features(frame: pd.DataFrame, spec: TrainingSpec) -> tuple[list[str], list[str]]:
     """Explicit ``features``, else every column but the target and date/time columns."""
     if spec.target not in frame.columns:
-        raise InvalidParameterError(
-            "target", spec.owner, f"a column of the data ({_columns(frame)})", spec.target
-        )
+        raise InvalidParameterError("target", spec.owner, f"a column of the data ({_columns(frame)})", spec.target)
     if spec.features is not None:
         missing = [c for c in spec.features if c not in frame.columns]
         if missing or spec.target in spec.features or not spec.features:
             raise InvalidParameterError(
-                "features", spec.owner, f"a non-empty list of columns of the data other than the target "
-                f"({_columns(frame)})", list(spec.features),
+                "features",
+                spec.owner,
+                f"a non-empty list of columns of the data other than the target ({_columns(frame)})",
+                list(spec.features),
             )
         return list(spec.features), []
-    dropped = [
-        str(c) for c in frame.columns
-        if c != spec.target and pd.api.types.is_datetime64_any_dtype(frame[c])
-    ]
+    dropped = [str(c) for c in frame.columns if c != spec.target and pd.api.types.is_datetime64_any_dtype(frame[c])]
     features = [str(c) for c in frame.columns if c != spec.target and str(c) not in dropped]
     if not features:
         raise InvalidParameterError("features", spec.owner, "at least one usable feature column", features)
@@ -86,7 +83,9 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
     if validation is not None:
         if spec.target not in validation.columns or any(c not in validation.columns for c in features):
             raise InvalidParameterError(
-                "validation_data", spec.owner, f"data with the columns {features + [spec.target]}",
+                "validation_data",
+                spec.owner,
+                f"data with the columns {[*features, spec.target]}",
                 list(map(str, validation.columns)),
             )
         train_part, holdout = labelled, validation[validation[spec.target].notna()]
@@ -94,8 +93,11 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
     else:
         if len(labelled) < 5:
             raise EmptyDataError(f"Only {len(labelled)} labelled rows: too few for a holdout split.")
-        stratify = labelled[spec.target] if task == "classification" and _can_stratify(labelled[spec.target],
-                                                                                        spec.test_size) else None
+        stratify = (
+            labelled[spec.target]
+            if task == "classification" and _can_stratify(labelled[spec.target], spec.test_size)
+            else None
+        )
         train_part, holdout = train_test_split(
             labelled, test_size=spec.test_size, random_state=spec.seed, stratify=stratify
         )
@@ -107,9 +109,16 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
     model.fit(train_part[features], train_part[spec.target])
     metrics = holdout_metrics(task, model, holdout[features], holdout[spec.target])
     return TrainingResult(
-        model=model, task=task, features=features, dropped_columns=dropped, metrics=metrics,
-        n_train=len(train_part), n_holdout=len(holdout), rows_without_target=without_target,
-        train_features=train_part[features], holdout_source=holdout_source,
+        model=model,
+        task=task,
+        features=features,
+        dropped_columns=dropped,
+        metrics=metrics,
+        n_train=len(train_part),
+        n_holdout=len(holdout),
+        rows_without_target=without_target,
+        train_features=train_part[features],
+        holdout_source=holdout_source,
         classes=[_plain(c) for c in getattr(model, "classes_", [])],
     )
 
@@ -130,11 +139,17 @@ def wrap_with_preprocessing(estimator: Any, features: pd.DataFrame, preprocess: 
     if numeric:
         transformers.append(("numeric", SimpleImputer(strategy="median", keep_empty_features=True), numeric))
     if categorical:
-        encoder = Pipeline([
-            ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
-            ("one_hot", OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_CATEGORIES,
-                                      sparse_output=False)),
-        ])
+        encoder = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
+                (
+                    "one_hot",
+                    OneHotEncoder(
+                        handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_CATEGORIES, sparse_output=False
+                    ),
+                ),
+            ]
+        )
         transformers.append(("categorical", encoder, categorical))
     columns = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
     return Pipeline([("preprocess", columns), ("model", estimator)])

@@ -9,8 +9,15 @@ import numpy as np
 
 from airflow_robust.training.estimators import TaskType
 
-CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "precision_macro", "recall_macro",
-                          "roc_auc", "log_loss")
+CLASSIFICATION_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "f1_macro",
+    "precision_macro",
+    "recall_macro",
+    "roc_auc",
+    "log_loss",
+)
 REGRESSION_METRICS = ("rmse", "mae", "r2", "median_ae")
 
 
@@ -27,12 +34,14 @@ def holdout_metrics(task: TaskType, model: Any, features: Any, target: Any) -> d
     if task == "regression":
         y = np.asarray(target, dtype=float)
         p = np.asarray(predicted, dtype=float)
-        return _finite({
-            "rmse": math.sqrt(m.mean_squared_error(y, p)),
-            "mae": m.mean_absolute_error(y, p),
-            "r2": m.r2_score(y, p) if len(y) > 1 else float("nan"),
-            "median_ae": m.median_absolute_error(y, p),
-        })
+        return _finite(
+            {
+                "rmse": math.sqrt(m.mean_squared_error(y, p)),
+                "mae": m.mean_absolute_error(y, p),
+                "r2": m.r2_score(y, p) if len(y) > 1 else float("nan"),
+                "median_ae": m.median_absolute_error(y, p),
+            }
+        )
     scores: dict[str, float] = {
         "accuracy": m.accuracy_score(target, predicted),
         "balanced_accuracy": m.balanced_accuracy_score(target, predicted),

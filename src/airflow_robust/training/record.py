@@ -25,10 +25,18 @@ class LoggedModel:
     profile_artifact: str
 
 
-def log_training(result: TrainingResult, spec: TrainingSpec, data: pd.DataFrame, *, data_uri: str,
-                 digest: str, profile_bins: int = 20) -> LoggedModel:
+def log_training(
+    result: TrainingResult,
+    spec: TrainingSpec,
+    data: pd.DataFrame,
+    *,
+    data_uri: str,
+    digest: str,
+    profile_bins: int = 20,
+) -> LoggedModel:
     """Log everything about ``result`` into the active run; return where the model went."""
     import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
     from mlflow.models import infer_signature
 
     mlflow.log_params(_params(result, spec))
@@ -36,8 +44,7 @@ def log_training(result: TrainingResult, spec: TrainingSpec, data: pd.DataFrame,
     with warnings.catch_warnings():
         # a plain path "can be interpreted in multiple ways" (all of them local files)
         warnings.simplefilter("ignore", UserWarning)
-        dataset = mlflow.data.from_pandas(data, source=data_uri, targets=spec.target,
-                                          name=_dataset_name(data_uri), digest=digest)
+        dataset = from_pandas(data, source=data_uri, targets=spec.target, name=_dataset_name(data_uri), digest=digest)
     mlflow.log_input(dataset, context="training")
     example = signature_example(result.train_features.head(INPUT_EXAMPLE_ROWS))
     with warnings.catch_warnings():
@@ -48,16 +55,23 @@ def log_training(result: TrainingResult, spec: TrainingSpec, data: pd.DataFrame,
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         info = mlflow.sklearn.log_model(
-            result.model, name="model", signature=signature, input_example=example,
-            serialization_format="skops", skops_trusted_types=trusted_types(result.model),
+            result.model,
+            name="model",
+            signature=signature,
+            input_example=example,
+            serialization_format="skops",
+            skops_trusted_types=trusted_types(result.model),
             pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
         )
     profile = build_profile(data[[*result.features, spec.target]], target=spec.target, bins=profile_bins)
     profile.meta.update({"data_uri": data_uri, "digest": digest, "features": result.features, "task": result.task})
     mlflow.log_dict(profile.to_dict(), "reference_profile.json")
     mlflow.set_tags({"robust.task": result.task, "robust.data.uri": data_uri, "robust.data.digest": digest})
-    return LoggedModel(model_uri=str(info.model_uri), model_id=getattr(info, "model_id", None),
-                       profile_artifact="reference_profile.json")
+    return LoggedModel(
+        model_uri=str(info.model_uri),
+        model_id=getattr(info, "model_id", None),
+        profile_artifact="reference_profile.json",
+    )
 
 
 def signature_example(features: pd.DataFrame) -> pd.DataFrame:
@@ -90,9 +104,16 @@ def trusted_types(model: Any) -> list[str]:
 
 def _params(result: TrainingResult, spec: TrainingSpec) -> dict[str, str]:
     params: dict[str, Any] = {
-        "estimator": spec.estimator, "task": result.task, "target": spec.target, "seed": spec.seed,
-        "preprocess": spec.preprocess, "holdout": result.holdout_source, "n_features": len(result.features),
-        "features": json.dumps(result.features), "train_rows": result.n_train, "holdout_rows": result.n_holdout,
+        "estimator": spec.estimator,
+        "task": result.task,
+        "target": spec.target,
+        "seed": spec.seed,
+        "preprocess": spec.preprocess,
+        "holdout": result.holdout_source,
+        "n_features": len(result.features),
+        "features": json.dumps(result.features),
+        "train_rows": result.n_train,
+        "holdout_rows": result.n_holdout,
         "rows_without_target": result.rows_without_target,
     }
     if result.dropped_columns:
