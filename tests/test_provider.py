@@ -46,8 +46,10 @@ def test_airflow_providers_list_shows_airflow_robust() -> None:
 def test_connection_type_and_its_fields_are_registered() -> None:
     from airflow.providers_manager import ProvidersManager
 
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
     manager = ProvidersManager()
-    hook = manager.hooks["mlflow"]
+    hook = ProvidersManagerTaskRuntime().hooks["mlflow"]
     assert hook is not None and hook.hook_class_name == "airflow_robust.hooks.mlflow.MlflowHook"
     widgets = manager.connection_form_widgets
     assert "extra__mlflow__token" in widgets and widgets["extra__mlflow__token"].is_sensitive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,36 @@ def test_unreachable_tracking_server_is_retryable_and_names_the_uri(
     with pytest.raises(TrackingUnavailable, match=r"http://127\.0\.0\.1:9") as info:
         make_operator(cancer_csv).execute(context_for(TaskInstanceStandIn()))
     assert not isinstance(info.value, AirflowFailException)
+
+
+def test_object_storage_uri_through_objectstoragepath(mlflow_store: dict[str, str]) -> None:
+    """A non-local URI is read through Airflow's ObjectStoragePath (fsspec's in-memory filesystem here)."""
+    import fsspec
+    from airflow.sdk import ObjectStoragePath
+    from airflow.sdk.io.store import attach
+
+    attach("memory", fs=fsspec.filesystem("memory"))  # what a provider's filesystem registration does
+    target = ObjectStoragePath("memory://datasets/breast_cancer.csv")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w") as handle:
+        breast_cancer_frame().to_csv(handle, index=False)
+    result = make_operator("memory://datasets/breast_cancer.csv").execute(context_for(TaskInstanceStandIn()))
+    client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
+    version = client.get_model_version("breast_cancer", result["version"])
+    assert version.tags["robust.data.uri"] == "memory://datasets/breast_cancer.csv"
+
+
+def test_sql_through_an_airflow_connection(
+    mlflow_store: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    db = tmp_path / "warehouse.sqlite"
+    breast_cancer_frame().to_sql("patients", sa.create_engine(f"sqlite:///{db}"), index=False)
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(db)}))
+    result = make_operator("SELECT * FROM patients", conn_id="warehouse").execute(context_for(TaskInstanceStandIn()))
+    assert result["metrics"]["accuracy"] > 0.9
+    client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
+    assert client.get_model_version("breast_cancer", "1").tags["robust.data.uri"] == (
+        "sql(warehouse): SELECT * FROM patients"
+    )

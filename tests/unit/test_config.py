@@ -86,3 +86,11 @@ def test_links() -> None:
     config = resolve_config(ConnectionFields("c", host="http://mlflow:5000/"), env={})
     assert config.run_url("3", "abc") == "http://mlflow:5000/#/experiments/3/runs/abc"
     assert config.model_version_url("my model", 2) == "http://mlflow:5000/#/models/my%20model/versions/2"
+
+
+def test_sqlite_store_keeps_artifacts_beside_the_database_not_in_cwd(tmp_path: Path) -> None:
+    config = resolve_config(None, env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/m.db"})
+    assert config.artifact_root == f"file://{tmp_path}/artifacts"
+    conn = ConnectionFields("c", extra={"tracking_uri": f"sqlite:///{tmp_path}/m.db", "artifact_root": "s3://b/a"})
+    assert resolve_config(conn, env={}).artifact_root == "s3://b/a"
+    assert resolve_config(None, env={"MLFLOW_TRACKING_URI": "http://mlflow:5000"}).artifact_root is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -104,13 +104,17 @@ def embedded_config(airflow_home: str | None = None) -> MlflowConfig:
 def resolve_config(
     connection: ConnectionFields | None, env: Mapping[str, str] | None = None, airflow_home: str | None = None
 ) -> MlflowConfig:
-    """Turn a connection (or ``None``) plus the environment into an :class:`MlflowConfig`."""
+    """Turn a connection (or ``None``) plus the environment into an :class:`MlflowConfig`.
+
+    A SQLite tracking URI without an artifact root keeps artifacts in ``artifacts/`` beside
+    the database file, never in MLflow's default ``./mlruns`` under the worker's working directory.
+    """
     env = os.environ if env is None else env
     if connection is not None:
-        return _from_connection(connection, env)
-    if env.get(ENV_TRACKING_URI):
+        config = _from_connection(connection, env)
+    elif env.get(ENV_TRACKING_URI):
         uri = env[ENV_TRACKING_URI]
-        return MlflowConfig(
+        config = MlflowConfig(
             tracking_uri=uri,
             registry_uri=env.get(ENV_REGISTRY_URI) or None,
             backend="environment",
@@ -119,7 +123,12 @@ def resolve_config(
             password=env.get(ENV_PASSWORD),
             token=env.get(ENV_TOKEN),
         )
-    return embedded_config(airflow_home)
+    else:
+        return embedded_config(airflow_home)
+    if config.artifact_root is None and config.tracking_uri.startswith("sqlite:///"):
+        db_dir = os.path.dirname(config.tracking_uri.removeprefix("sqlite:///"))
+        config = replace(config, artifact_root=f"file://{os.path.join(db_dir, 'artifacts')}")
+    return config
 
 
 def _from_connection(conn: ConnectionFields, env: Mapping[str, str]) -> MlflowConfig:

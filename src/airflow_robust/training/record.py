@@ -42,10 +42,13 @@ def log_training(
     mlflow.log_params(_params(result, spec))
     mlflow.log_metrics(result.metrics)
     with warnings.catch_warnings():
-        # a plain path "can be interpreted in multiple ways" (all of them local files)
+        # a plain path "can be interpreted in multiple ways" (all of them local files), and the
+        # dataset schema hint about integer columns is addressed by signature_example()
         warnings.simplefilter("ignore", UserWarning)
-        dataset = from_pandas(data, source=data_uri, targets=spec.target, name=_dataset_name(data_uri), digest=digest)
-    mlflow.log_input(dataset, context="training")
+        dataset = from_pandas(
+            data, source=dataset_source(data_uri), targets=spec.target, name=_dataset_name(data_uri), digest=digest
+        )
+        mlflow.log_input(dataset, context="training")
     example = signature_example(result.train_features.head(INPUT_EXAMPLE_ROWS))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
@@ -72,6 +75,19 @@ def log_training(
         model_id=getattr(info, "model_id", None),
         profile_artifact="reference_profile.json",
     )
+
+
+def dataset_source(uri: str) -> Any:
+    """MLflow's own source for URIs it understands (local files, s3, ...); else a plain URI record."""
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return resolve_dataset_source(uri)
+    except MlflowException:
+        from airflow_robust.tracking.sources import UriDatasetSource
+
+        return UriDatasetSource(uri)
 
 
 def signature_example(features: pd.DataFrame) -> pd.DataFrame:
