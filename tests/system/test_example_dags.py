@@ -72,9 +72,8 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     xcom = dag_run.get_task_instance("train").xcom_pull(task_ids="train")
     assert xcom["model_uri"] == f"models:/seattle_weather/{version.version}"
     # the "MLflow run" extra link, as Airflow stored it when the task finished
-    for task_id, child in by_task.items():
-        link = dag_run.get_task_instance(task_id).xcom_pull(task_ids=task_id, key="_link_MlflowRunLink")
-        assert link == f"http://127.0.0.1:5000/#/experiments/{experiment.experiment_id}/runs/{child.info.run_id}"
+    link = dag_run.get_task_instance("train").xcom_pull(task_ids="train", key="_link_MlflowRunLink")
+    assert link == f"http://127.0.0.1:5000/#/experiments/{experiment.experiment_id}/runs/{train.info.run_id}"
 
 
 def test_clearing_and_rerunning_train_registers_no_second_version(first_run: dict[str, Any]) -> None:
