@@ -45,7 +45,6 @@ def test_airflow_providers_list_shows_airflow_robust() -> None:
 
 def test_connection_type_and_its_fields_are_registered() -> None:
     from airflow.providers_manager import ProvidersManager
-
     from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
     manager = ProvidersManager()
