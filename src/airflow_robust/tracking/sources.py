@@ -7,7 +7,7 @@ from typing import Any
 from mlflow.data.dataset_source import DatasetSource
 
 
-class UriDatasetSource(DatasetSource):  # type: ignore[misc]
+class UriDatasetSource(DatasetSource):
     """Records where a dataset came from (``sql(conn): query``, ``memory://...``); not loadable by MLflow."""
 
     def __init__(self, uri: str) -> None:
