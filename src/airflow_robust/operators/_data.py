@@ -90,3 +90,12 @@ def sql_engine(conn_id: str) -> Any:
         return sa.create_engine(url, pool_pre_ping=True)
     except Exception as err:
         raise StorageUnavailable(f"Cannot create a database engine for connection {conn_id!r}: {err}") from err
+
+
+def open_for_write(uri: str) -> AbstractContextManager[IO[bytes]]:
+    """Open an object-storage URI for writing, creating parent "directories" where the store has them."""
+    from airflow.sdk import ObjectStoragePath
+
+    path = ObjectStoragePath(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return cast("AbstractContextManager[IO[bytes]]", path.open("wb"))  # type: ignore[no-untyped-call]

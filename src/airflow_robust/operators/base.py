@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_robust.exceptions import AirflowRobustError
 from airflow_robust.links import XCOM_RUN_URL, MlflowRunLink
@@ -59,7 +60,9 @@ class RobustBaseOperator(BaseOperator):
                 client = hook.get_client()
                 identity = identity_from_context(context, self.experiment_name)
                 try:
-                    with stage_run(client, identity, self.stage, config.artifact_root) as run:
+                    with stage_run(
+                        client, identity, self.stage, config.artifact_root, ok_exceptions=(AirflowSkipException,)
+                    ) as run:
                         url = config.run_url(run.experiment_id, run.run_id)
                         context["ti"].xcom_push(key=XCOM_RUN_URL, value=url)
                         self.log.info("MLflow run: %s", url)

@@ -150,23 +150,35 @@ def aggregate_status(children: list[Any]) -> str:
 
 @contextmanager
 def stage_run(
-    client: Any, identity: StageIdentity, stage: str, artifact_root: str | None = None, activate: bool = True
+    client: Any,
+    identity: StageIdentity,
+    stage: str,
+    artifact_root: str | None = None,
+    activate: bool = True,
+    ok_exceptions: tuple[type[BaseException], ...] = (),
 ) -> Iterator[StageRun]:
-    """Open the stage's child run (active in MLflow's fluent API when ``activate``); end it FINISHED or FAILED."""
+    """Open the stage's child run (active in MLflow's fluent API when ``activate``).
+
+    The run ends FINISHED, or FAILED when the block raises (``ok_exceptions``, e.g. a skip,
+    still count as FINISHED).
+    """
     run = open_stage_run(client, identity, stage, artifact_root)
     status = "FAILED"
     try:
         if activate:
             import mlflow
 
-            with mlflow.start_run(run_id=run.run_id, log_system_metrics=False):
-                yield run
-                # leave the status to close_stage_run
-                status = "FINISHED"
-        else:
-            yield run
-            status = "FINISHED"
+            mlflow.start_run(run_id=run.run_id, log_system_metrics=False)
+        yield run
+        status = "FINISHED"
+    except ok_exceptions:
+        status = "FINISHED"
+        raise
     finally:
+        if activate:
+            import mlflow
+
+            mlflow.end_run(status=status)
         close_stage_run(client, run, status)
 
 

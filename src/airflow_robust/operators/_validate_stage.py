@@ -1,0 +1,255 @@
+"""The body of ValidateDataOperator: resolve the suite, run GX, quarantine, log, decide."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from airflow_robust.exceptions import DataValidationFailed, InvalidParameterError
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators.validate import ValidateDataOperator
+    from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.validation.spec import ExpectationSpec
+
+
+def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    import mlflow
+
+    from airflow_robust.data.sources import describe_source
+    from airflow_robust.operators._gate import conclude
+    from airflow_robust.validation.engine import safe_name
+    from airflow_robust.validation.spec import suite_document
+
+    owner = type(op).__name__
+    specs = resolve_specs(op, owner)
+    identity = run.identity
+    name = safe_name(f"{identity.dag_id}-{identity.run_id}-{identity.task_id}-{identity.map_index}")
+    try:
+        source = describe_source(op.data, conn_id=op.conn_id, data_format=op.data_format)
+    except ValueError as err:
+        raise InvalidParameterError(
+            "data", owner, "a data URI, an import-path callable or SQL", op.data, detail=str(err)
+        ) from err
+    mlflow.log_dict(suite_document(specs, f"{name}-suite"), "suite.json")
+    mlflow.log_params({"data": source.display[:6000], "expectations": len(specs), "on_failure": op.on_failure})
+    with tempfile.TemporaryDirectory(prefix="airflow-robust-docs-") as docs_dir:
+        if source.kind == "sql":
+            summary, passed, reason = _validate_sql(op, owner, source, specs, name, docs_dir)
+        else:
+            summary, passed, reason = _validate_frame(op, owner, source, specs, name, docs_dir)
+        if os.path.exists(os.path.join(docs_dir, "index.html")):
+            mlflow.log_artifacts(docs_dir, "data_docs")
+            summary["report_uri"] = f"{mlflow.get_artifact_uri('data_docs')}/index.html"
+    summary["run_id"] = run.run_id
+    _tag_model_version(op, hook, passed or op.on_failure == "warn", passed)
+    return conclude(
+        gate="validation",
+        passed=passed,
+        summary=summary,
+        reason=reason,
+        on_failure=op.on_failure,
+        error=DataValidationFailed,
+        context=context,
+        log=op.log,
+    )
+
+
+def resolve_specs(op: ValidateDataOperator, owner: str) -> list[ExpectationSpec]:
+    import mlflow
+
+    from airflow_robust.operators._data import load
+    from airflow_robust.validation.reference import build_reference_suite
+    from airflow_robust.validation.spec import parse_document, parse_expectations, suite_document
+
+    if op.expectations:
+        return parse_expectations(op.expectations, owner)
+    if op.suite_from_reference:
+        _, reference = load(owner, op.suite_from_reference, parameter="suite_from_reference")
+        specs = build_reference_suite(reference, tolerance=float(op.reference_tolerance))
+        mlflow.log_dict(suite_document(specs, "reference_suite"), "reference_suite.json")
+        return specs
+    return parse_document(_gx_project_suite(op, owner), owner, "gx_project_dir", source=str(op.gx_project_dir))
+
+
+def _gx_project_suite(op: ValidateDataOperator, owner: str) -> list[dict[str, Any]]:
+    from airflow_robust.validation.engine import quiet_gx
+
+    quiet_gx()
+    import great_expectations as gx
+
+    if not op.gx_project_dir or not os.path.isdir(op.gx_project_dir):
+        raise InvalidParameterError("gx_project_dir", owner, "an existing GX project directory", op.gx_project_dir)
+    context = gx.get_context(mode="file", project_root_dir=op.gx_project_dir)
+    try:
+        if op.checkpoint_name:
+            suite = context.checkpoints.get(op.checkpoint_name).validation_definitions[0].suite
+        else:
+            suite = context.suites.get(str(op.suite_name))
+    except Exception as err:
+        which = "checkpoint_name" if op.checkpoint_name else "suite_name"
+        raise InvalidParameterError(
+            which,
+            owner,
+            f"the name of a {which.split('_', maxsplit=1)[0]} in {op.gx_project_dir}",
+            op.checkpoint_name or op.suite_name,
+            detail=str(err),
+        ) from err
+    return [e.configuration.to_json_dict() for e in suite.expectations]
+
+
+def _validate_frame(
+    op: ValidateDataOperator, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
+) -> tuple[dict[str, Any], bool, str]:
+    import mlflow
+
+    from airflow_robust.data.loaders import frame_digest
+    from airflow_robust.operators._data import load
+    from airflow_robust.validation.engine import validate_frame
+
+    _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format, allow_empty=True)
+    if frame.empty and not op.allow_empty:
+        summary = {
+            "success": False,
+            "statistics": {},
+            "failed_expectations": [],
+            "warnings": [],
+            "quarantined_rows": 0,
+            "clean_rows": 0,
+            "rows": 0,
+            "report_uri": None,
+        }
+        return summary, False, f"the data at {source.display} has no rows (allow_empty=False)"
+    outcome = validate_frame(frame, specs, name=name, docs_dir=docs_dir)
+    quarantined, clean = _quarantine(op, frame, outcome)
+    summary = _summary(outcome, rows=len(frame), quarantined=quarantined, clean=clean)
+    summary["data_digest"] = frame_digest(frame)
+    _log(outcome, summary)
+    mlflow.log_metric("rows", len(frame))
+    return summary, outcome.success, _reason(outcome)
+
+
+def _validate_sql(
+    op: ValidateDataOperator, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
+) -> tuple[dict[str, Any], bool, str]:
+    import sqlalchemy as sa
+
+    from airflow_robust.operators._data import sql_engine
+    from airflow_robust.validation.engine import validate_sql
+
+    for parameter in ("quarantine_uri", "clean_uri"):
+        if getattr(op, parameter):
+            raise InvalidParameterError(
+                parameter,
+                owner,
+                "None for SQL data (validation runs inside the database; rows are not pulled out of it)",
+                getattr(op, parameter),
+            )
+    engine = sql_engine(str(op.conn_id))
+    relation = source.location if not source.is_table else None
+    with engine.connect() as connection:
+        count_sql = f"SELECT COUNT(*) FROM ({relation}) AS q" if relation else f"SELECT COUNT(*) FROM {source.location}"
+        rows = int(connection.execute(sa.text(count_sql)).scalar_one())
+    if rows == 0 and not op.allow_empty:
+        summary = {
+            "success": False,
+            "statistics": {},
+            "failed_expectations": [],
+            "warnings": [],
+            "quarantined_rows": 0,
+            "clean_rows": 0,
+            "rows": 0,
+            "report_uri": None,
+        }
+        return summary, False, f"{source.display} has no rows (allow_empty=False)"
+    url = engine.url.render_as_string(hide_password=False)
+    outcome = validate_sql(
+        url, query=relation, table=None if relation else source.location, specs=specs, name=name, docs_dir=docs_dir
+    )
+    summary = _summary(outcome, rows=rows, quarantined=None, clean=None)
+    _log(outcome, summary)
+    return summary, outcome.success, _reason(outcome)
+
+
+def _quarantine(op: ValidateDataOperator, frame: Any, outcome: Any) -> tuple[Any, Any]:
+    if not (op.quarantine_uri or op.clean_uri):
+        return None, None
+    from airflow_robust.data.writers import write_frame
+    from airflow_robust.operators._data import open_for_write
+    from airflow_robust.validation.quarantine import split_rows
+
+    quarantined, clean = split_rows(frame, outcome.outcomes)
+    if op.quarantine_uri:
+        write_frame(quarantined, op.quarantine_uri, opener=open_for_write)
+    if op.clean_uri:
+        write_frame(clean, op.clean_uri, opener=open_for_write)
+    op.log.info("Quarantined %d rows, %d clean rows", len(quarantined), len(clean))
+    return quarantined, clean
+
+
+def _summary(outcome: Any, *, rows: int, quarantined: Any, clean: Any) -> dict[str, Any]:
+    failed = sorted(outcome.failed, key=lambda o: o.spec.severity != "critical")
+    return {
+        "success": outcome.success,
+        "statistics": outcome.statistics(),
+        "failed_expectations": [o.summary() for o in failed if o.spec.severity == "critical"],
+        "warnings": [o.summary() for o in failed if o.spec.severity != "critical"],
+        "quarantined_rows": 0 if quarantined is None else len(quarantined),
+        "clean_rows": rows if clean is None else len(clean),
+        "rows": rows,
+        "report_uri": None,
+    }
+
+
+def _log(outcome: Any, summary: dict[str, Any]) -> None:
+    import mlflow
+
+    stats = summary["statistics"]
+    mlflow.log_metrics(
+        {
+            "success_percent": stats["success_percent"],
+            "evaluated": stats["evaluated_expectations"],
+            "failed": stats["unsuccessful_expectations"],
+            "critical_failures": stats["critical_failures"],
+            "warning_failures": stats["warning_failures"],
+            "quarantined_rows": summary["quarantined_rows"],
+        }
+    )
+    per_expectation = {}
+    for index, item in enumerate(outcome.outcomes):
+        if item.unexpected_count is not None:
+            key = re.sub(r"[^\w.\- /]", "_", f"unexpected_count.{index:02d}.{item.spec.label}")[:250]
+            per_expectation[key] = float(item.unexpected_count)
+    if per_expectation:
+        mlflow.log_metrics(per_expectation)
+    mlflow.log_dict(outcome.result_json, "validation_result.json")
+    mlflow.set_tag("robust.validation.success_percent", f"{stats['success_percent']:.1f}")
+
+
+def _reason(outcome: Any) -> str:
+    critical = [o for o in outcome.failed if o.spec.severity == "critical"]
+    warnings = [o for o in outcome.failed if o.spec.severity != "critical"]
+    if not critical:
+        suffix = f"; {len(warnings)} warning(s): {_names(warnings)}" if warnings else ""
+        return f"all {len(outcome.outcomes)} critical expectations passed{suffix}"
+    return f"{len(critical)} critical expectation(s) failed: {_names(critical)}"
+
+
+def _names(items: list[Any], limit: int = 5) -> str:
+    shown = []
+    for item in items[:limit]:
+        detail = item.error or (f"{item.unexpected_count} unexpected" if item.unexpected_count else "failed")
+        shown.append(f"{item.spec.label} [{detail}]")
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _tag_model_version(op: ValidateDataOperator, hook: MlflowHook, _continue: bool, passed: bool) -> None:
+    if not (op.model_name and op.model_version):
+        return
+    hook.get_client().set_model_version_tag(
+        op.model_name, str(op.model_version), "robust.validation.status", "passed" if passed else "failed"
+    )
