@@ -56,3 +56,31 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
     uri = f"sqlite:///{root / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     return {"tracking_uri": uri, "artifact_root": f"file://{root / 'artifacts'}"}
+
+
+PG_ADMIN_URL = os.environ.get("AIRFLOW_ROBUST_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A dedicated database ``airflow_robust_it`` on the local PostgreSQL; dropped afterwards.
+
+    Without PostgreSQL the test is skipped, except under ``CI=true`` where that is a failure.
+    """
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text("DROP DATABASE IF EXISTS airflow_robust_it WITH (FORCE)"))
+            connection.execute(sa.text("CREATE DATABASE airflow_robust_it"))
+    except sa.exc.OperationalError as err:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {err}")
+        pytest.skip(f"PostgreSQL unreachable: {err}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/airflow_robust_it"
+    yield url
+    sa.engine.create_engine(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS airflow_robust_it WITH (FORCE)"))
+    admin.dispose()

@@ -114,7 +114,10 @@ def validate_sql(
 ) -> ValidationOutcome:
     """Validate inside the database: GX compiles expectations to SQL; rows are not loaded into pandas."""
     context = _context(docs_dir)
-    source = context.data_sources.add_sql(f"{name}-source", connection_string=connection_string)
+    if connection_string.startswith(("postgresql", "postgres")):
+        source = context.data_sources.add_postgres(f"{name}-source", connection_string=connection_string)
+    else:
+        source = context.data_sources.add_sql(f"{name}-source", connection_string=connection_string)
     if table is not None:
         schema, _, table_name = table.rpartition(".")
         asset = source.add_table_asset(f"{name}-asset", table_name=table_name, schema_name=schema or None)
