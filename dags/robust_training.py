@@ -1,25 +1,33 @@
-"""Example: train a weather classifier on Seattle's daily weather, tracked in MLflow.
+"""Example: validate, then train a weather classifier on Seattle's daily weather, tracked in MLflow.
 
 ``export_dataset`` writes the seattle-weather dataset (shipped inside the ``vega-datasets``
 PyPI package: 1,461 real days, 2012-2015) to storage and logs its own MLflow child run with
-``mlflow_stage_run``; ``train`` fits a random forest, logs metrics, the model and a reference
-profile, and registers a version of ``seattle_weather``.
+``mlflow_stage_run``. ``validate`` is the Great Expectations gate (``suites/seattle_weather.json``):
+failing rows go to a quarantine file, passing rows to a clean file, and a critical failure stops
+the run before training. ``train`` fits a random forest on the clean rows, logs metrics, the
+model and a reference profile, and registers a version of ``seattle_weather``.
 
-Storage defaults to ``$AIRFLOW_HOME/data``; set ``AIRFLOW_ROBUST_DATA_URI`` (e.g.
-``s3://bucket/airflow-robust``) for workers that share no disk.
+Trigger with ``{"corrupt": true}`` to see the gate close: the export then injects nulls,
+impossible values and a renamed column. Storage defaults to ``$AIRFLOW_HOME/data``; set
+``AIRFLOW_ROBUST_DATA_URI`` (e.g. ``s3://bucket/airflow-robust``) for workers that share no disk.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from airflow_robust.operators.train import TrainModelOperator
+from airflow_robust.operators.validate import ValidateDataOperator
 
 MODEL_NAME = os.environ.get("AIRFLOW_ROBUST_EXAMPLE_MODEL", "seattle_weather")
 FEATURES = ["month", "precipitation", "temp_max", "temp_min", "wind"]
+SUITE = str(Path(__file__).resolve().parent / "suites" / "seattle_weather.json")
+#: rows the ``corrupt`` option breaks (by position), and how
+CORRUPTED_ROWS = {3: "temp_max is null", 10: "temp_max is null", 20: "precipitation 999 mm", 30: "temp_min 60 °C"}
 
 
 def data_root() -> str:
@@ -32,12 +40,15 @@ def data_root() -> str:
     catchup=False,
     tags=["airflow-robust", "example"],
     doc_md=__doc__,
+    params={"corrupt": Param(False, type="boolean", description="inject bad rows and a renamed column")},
     default_args={"retries": 2, "retry_delay": timedelta(seconds=10)},
 )
 def robust_training() -> None:
-    @task
-    def export_dataset(**context: object) -> str:
-        """Write seattle-weather (with a month column) as CSV; return its URI."""
+    @task(multiple_outputs=True)
+    def export_dataset(**context: object) -> dict[str, str]:
+        """Write seattle-weather (with a month column) as CSV; return its URI and the gate's output URIs."""
+        import re
+
         import mlflow
         from airflow.sdk import ObjectStoragePath
         from vega_datasets import data as vega
@@ -46,25 +57,41 @@ def robust_training() -> None:
 
         frame = vega.seattle_weather()
         frame["month"] = frame["date"].dt.month
-        target = ObjectStoragePath(f"{data_root()}/seattle_weather.csv")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        corrupt = bool(context["params"]["corrupt"])  # type: ignore[index]
+        if corrupt:
+            frame.loc[[3, 10], "temp_max"] = None
+            frame.loc[20, "precipitation"] = 999.0
+            frame.loc[30, "temp_min"] = 60.0
+            frame = frame.rename(columns={"wind": "wind_speed"})
+        run_dir = re.sub(r"[^\w.-]+", "_", str(context["run_id"]))
+        base = ObjectStoragePath(f"{data_root()}/runs/{run_dir}")
+        base.mkdir(parents=True, exist_ok=True)
+        target = base / "seattle_weather.csv"
         with target.open("w") as handle:
             frame.to_csv(handle, index=False)
         with mlflow_stage_run(context, stage="export"):
             mlflow.log_metrics({"rows": len(frame), "columns": frame.shape[1]})
-            mlflow.set_tag("robust.data.uri", str(target))
-        return str(target)
+            mlflow.set_tags({"robust.data.uri": str(target), "robust.example.corrupt": str(corrupt)})
+        return {"data": str(target), "quarantine": str(base / "quarantine.csv"), "clean": str(base / "clean.csv")}
 
-    dataset = export_dataset()
-    TrainModelOperator(
+    exported = export_dataset()
+    validate = ValidateDataOperator(
+        task_id="validate",
+        data=exported["data"],
+        expectations=SUITE,
+        quarantine_uri=exported["quarantine"],
+        clean_uri=exported["clean"],
+    )
+    train = TrainModelOperator(
         task_id="train",
         estimator="sklearn.ensemble:RandomForestClassifier",
         params={"n_estimators": 200, "max_depth": 8, "class_weight": "balanced"},
-        data=dataset,
+        data=exported["clean"],
         target="weather",
         features=FEATURES,
         registered_model_name=MODEL_NAME,
     )
+    validate >> train
 
 
 robust_training()

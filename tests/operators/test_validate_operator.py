@@ -17,7 +17,7 @@ from airflow_robust.exceptions import ConfigurationError, DataValidationFailed, 
 from airflow_robust.operators.validate import ValidateDataOperator
 from tests.helpers import TaskInstanceStandIn, context_for, seattle_weather, write_csv
 
-SUITE = str(Path(__file__).resolve().parents[1] / "fixtures" / "seattle_weather_suite.json")
+SUITE = str(Path(__file__).resolve().parents[2] / "dags" / "suites" / "seattle_weather.json")
 
 
 def corrupt(frame: pd.DataFrame) -> tuple[pd.DataFrame, set[int]]:

@@ -19,10 +19,14 @@ pytestmark = pytest.mark.integration
 
 EXPECTATIONS = [
     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "temp_max"}},
-    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "precipitation", "min_value": 0,
-                                                               "max_value": 300}},
-    {"type": "expect_column_values_to_be_in_set",
-     "kwargs": {"column": "weather", "value_set": ["drizzle", "rain", "sun", "snow", "fog"]}},
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "precipitation", "min_value": 0, "max_value": 300},
+    },
+    {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "weather", "value_set": ["drizzle", "rain", "sun", "snow", "fog"]},
+    },
     {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1000}},
 ]
 
@@ -38,8 +42,12 @@ def weather_tables(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     bad.to_sql("weather_bad", engine, index=False, if_exists="replace")
     engine.dispose()
     url = sa.engine.make_url(postgres_url)
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_PG", json.dumps({
-        "conn_type": "postgres", "host": url.host, "port": url.port, "login": url.username, "schema": url.database}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE_PG",
+        json.dumps(
+            {"conn_type": "postgres", "host": url.host, "port": url.port, "login": url.username, "schema": url.database}
+        ),
+    )
     yield postgres_url
 
 
@@ -69,20 +77,24 @@ def test_table_and_query_validate_inside_postgres(
     result, err = execute(data="weather_clean", expectations=EXPECTATIONS)
     assert err is None and result is not None
     assert result["success"] is True and result["rows"] == 1461
-    result, err = execute(task_id="q", data="SELECT * FROM weather_clean WHERE weather <> 'snow'",
-                          expectations=EXPECTATIONS)
+    result, err = execute(
+        task_id="q", data="SELECT * FROM weather_clean WHERE weather <> 'snow'", expectations=EXPECTATIONS
+    )
     frame = seattle_weather()
     assert err is None and result is not None and result["rows"] == int((frame["weather"] != "snow").sum())
 
 
-def test_bad_rows_in_postgres_close_the_gate(mlflow_store: dict[str, str], weather_tables: str,
-                                            no_pandas_sql: None) -> None:
+def test_bad_rows_in_postgres_close_the_gate(
+    mlflow_store: dict[str, str], weather_tables: str, no_pandas_sql: None
+) -> None:
     summary, err = execute(data="public.weather_bad", expectations=EXPECTATIONS)
     assert isinstance(err, DataValidationFailed) and isinstance(err, AirflowFailException)
     assert summary is not None and summary["statistics"]["critical_failures"] == 2
     counts = {f["expectation"]: f["unexpected_count"] for f in summary["failed_expectations"]}
-    assert counts == {"expect_column_values_to_not_be_null(temp_max)": 2,
-                      "expect_column_values_to_be_between(precipitation)": 1}
+    assert counts == {
+        "expect_column_values_to_not_be_null(temp_max)": 2,
+        "expect_column_values_to_be_between(precipitation)": 1,
+    }
 
 
 def test_quarantine_is_refused_for_sql(mlflow_store: dict[str, str], weather_tables: str) -> None:

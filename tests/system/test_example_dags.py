@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from airflow_robust.tracking.config import embedded_config
 
 pytestmark = pytest.mark.system
 DAGS = Path(__file__).resolve().parents[2] / "dags"
+sys.path.insert(0, str(DAGS))
 
 
 def load_dag(dag_id: str) -> Any:
@@ -39,7 +41,7 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     dag_run = first_run["dag_run"]
     assert dag_run.state == "success"
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
-    assert states == {"export_dataset": "success", "train": "success"}
+    assert states == {"export_dataset": "success", "validate": "success", "train": "success"}
 
     client = client_for(first_run["home"])
     experiment = client.get_experiment_by_name("airflow/robust_training")
@@ -53,7 +55,8 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     assert parent.info.status == "FINISHED"
     children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
     by_task = {c.data.tags["airflow.task_id"]: c for c in children}
-    assert set(by_task) == {"export_dataset", "train"}
+    assert set(by_task) == {"export_dataset", "validate", "train"}
+    assert by_task["validate"].data.tags["robust.validation.status"] == "passed"
     train = by_task["train"]
     for key in ("airflow.dag_id", "airflow.run_id", "airflow.try_number", "airflow.map_index", "airflow.task_url"):
         assert key in train.data.tags
@@ -65,7 +68,7 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     assert version.run_id == train.info.run_id
     assert version.tags["airflow.dag_id"] == "robust_training"
     assert version.tags["airflow.run_id"] == dag_run.run_id
-    assert version.tags["robust.data.uri"].endswith("seattle_weather.csv")
+    assert version.tags["robust.data.uri"].endswith("/clean.csv")  # trained on the rows that passed the gate
     assert len(version.tags["robust.data.digest"]) == 16
     assert float(train.data.metrics["accuracy"]) > 0.5
 
@@ -101,3 +104,34 @@ def test_dagbag_has_no_import_errors() -> None:
     assert "robust_training" in bag.dag_ids
     for dag_id in bag.dag_ids:
         assert bag.get_dag(dag_id).tags, f"{dag_id} has no tags"
+
+
+def test_corrupted_data_closes_the_gate_before_training(airflow_db: Path) -> None:
+    """Nulls, out-of-range values and a renamed column: validate fails without retry, train never runs."""
+    import pandas as pd
+    from vega_datasets import data as vega
+
+    dag = load_dag("robust_training")
+    client = client_for(airflow_db)
+    versions_before = len(client.search_model_versions("name = 'seattle_weather'"))
+    logical_date = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    dag_run = dag.test(logical_date=logical_date, run_after=logical_date, run_conf={"corrupt": True})
+    assert dag_run.state == "failed"
+    validate_ti = dag_run.get_task_instance("validate")
+    assert validate_ti.state == "failed"  # not up_for_retry: the answer will not change
+    assert validate_ti.try_number == 1
+    assert dag_run.get_task_instance("train").state == "upstream_failed"
+    summary = validate_ti.xcom_pull(task_ids="validate")
+    assert summary["success"] is False and summary["status"] == "failed"
+    failed = {f["expectation"] for f in summary["failed_expectations"]}
+    assert "expect_table_columns_to_match_set" in failed
+    assert "expect_column_values_to_not_be_null(temp_max)" in failed
+    # the quarantine file holds exactly the corrupted rows
+    module = __import__("robust_training")
+    exported = dag_run.get_task_instance("export_dataset").xcom_pull(task_ids="export_dataset")
+    quarantined = pd.read_csv(exported["quarantine"].removeprefix("file://"))
+    original = vega.seattle_weather()
+    expected_dates = set(original.loc[list(module.CORRUPTED_ROWS), "date"].dt.strftime("%Y-%m-%d"))
+    assert set(quarantined["date"]) == expected_dates
+    assert len(quarantined) == len(module.CORRUPTED_ROWS)
+    assert len(client.search_model_versions("name = 'seattle_weather'")) == versions_before
