@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -32,7 +31,7 @@ EXPECTATIONS = [
 
 
 @pytest.fixture
-def weather_tables(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def weather_tables(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     engine = sa.create_engine(postgres_url)
     frame = seattle_weather()
     frame.to_sql("weather_clean", engine, index=False, if_exists="replace")
@@ -48,7 +47,7 @@ def weather_tables(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
             {"conn_type": "postgres", "host": url.host, "port": url.port, "login": url.username, "schema": url.database}
         ),
     )
-    yield postgres_url
+    return postgres_url
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def execute(**kwargs: Any) -> tuple[dict[str, Any] | None, Exception | None]:
     op = ValidateDataOperator(**{"task_id": "validate_sql", "conn_id": "warehouse_pg", **kwargs})
     try:
         return op.execute(context_for(ti)), None
-    except Exception as err:  # noqa: BLE001 - inspected by the test
+    except Exception as err:
         return ti.xcom.get("return_value"), err
 
 
