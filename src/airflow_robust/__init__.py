@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "TrainModelOperator": "airflow_robust.operators.train",
+    "ValidateDataOperator": "airflow_robust.operators.validate",
+    "DataValidationFailed": "airflow_robust.exceptions",
     "MlflowHook": "airflow_robust.hooks.mlflow",
     "MlflowRunLink": "airflow_robust.links",
     "mlflow_stage_run": "airflow_robust.stage",
@@ -26,12 +28,14 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AirflowRobustError",
     "ConfigurationError",
+    "DataValidationFailed",
     "GateFailure",
     "InfrastructureError",
     "InvalidParameterError",
     "MlflowHook",
     "MlflowRunLink",
     "TrainModelOperator",
+    "ValidateDataOperator",
     "mlflow_stage_run",
 ]
 
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from airflow_robust.exceptions import (
         AirflowRobustError,
         ConfigurationError,
+        DataValidationFailed,
         GateFailure,
         InfrastructureError,
         InvalidParameterError,
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.links import MlflowRunLink
     from airflow_robust.operators.train import TrainModelOperator
+    from airflow_robust.operators.validate import ValidateDataOperator
     from airflow_robust.stage import mlflow_stage_run
 
 

@@ -17,7 +17,10 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "MLflow", "external-doc-url": "https://mlflow.org/docs/latest/", "tags": ["software"]},
         ],
         "operators": [
-            {"integration-name": "MLflow", "python-modules": ["airflow_robust.operators.train"]},
+            {
+                "integration-name": "MLflow",
+                "python-modules": ["airflow_robust.operators.train", "airflow_robust.operators.validate"],
+            },
         ],
         "hooks": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.hooks.mlflow"]}],
         "connection-types": [

@@ -208,12 +208,24 @@ def test_existing_gx_project_suite_is_used_and_left_untouched(mlflow_store: dict
     suite = context.suites.add(gx.ExpectationSuite(name="weather_suite"))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="temp_max"))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToBeBetween(column="temp_max", min_value=-30, max_value=50))
+    batch = (
+        context.data_sources.add_pandas("src")
+        .add_dataframe_asset("weather")
+        .add_batch_definition_whole_dataframe("all")
+    )
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name="vd", data=batch, suite=suite))
+    context.checkpoints.add(gx.Checkpoint(name="nightly", validation_definitions=[definition]))
     before = sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
     data = write_csv(seattle_weather(), tmp_path / "weather.csv")
     result, _, err = run(
         ValidateDataOperator(task_id="validate", data=data, gx_project_dir=str(project), suite_name="weather_suite")
     )
     assert err is None and result is not None and result["statistics"]["evaluated_expectations"] == 2
+    by_checkpoint, _, err = run(
+        ValidateDataOperator(task_id="validate_cp", data=data, gx_project_dir=str(project), checkpoint_name="nightly")
+    )
+    assert err is None and by_checkpoint is not None
+    assert by_checkpoint["statistics"]["evaluated_expectations"] == 2
     after = sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
     assert after == before
 
@@ -284,6 +296,28 @@ def test_bad_input_is_a_clear_non_retryable_error(
     _, _, err = run(ValidateDataOperator(**params))
     assert isinstance(err, error) and isinstance(err, AirflowFailException), err
     assert re.search(match, str(err)), str(err)
+
+
+def test_gx_does_not_flood_the_task_log(mlflow_store: dict[str, str], tmp_path: Path) -> None:
+    import logging
+
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        data = write_csv(seattle_weather(), tmp_path / "weather.csv")
+        run(ValidateDataOperator(task_id="validate", data=data, expectations=SUITE))
+    finally:
+        root.removeHandler(handler)
+    assert any(r.name.startswith("airflow") for r in records)  # the handler did see the task's logging
+    gx_lines = [r for r in records if r.name.startswith("great_expectations") and r.levelno < logging.WARNING]
+    assert gx_lines == []
 
 
 def test_malformed_suite_file(mlflow_store: dict[str, str], tmp_path: Path) -> None:

@@ -33,6 +33,10 @@ def test_classification_of_data_strings() -> None:
     with pytest.raises(ValueError, match="query or a table name"):
         describe_source("DROP TABLE x; --", conn_id="pg")
     assert infer_format("a/b.CSV.gz") == "csv" and infer_format("x.jsonl") == "jsonl"
+    with pytest.raises(ValueError, match=r"unknown file format '\.xlsx'"):
+        describe_source("/data/report.xlsx")
+    assert describe_source("/data/report.xlsx", data_format="csv").format == "csv"
+    assert describe_source("/data/no_suffix").format == "csv"
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet", "tsv", "jsonl"])

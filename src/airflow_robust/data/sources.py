@@ -51,7 +51,21 @@ def describe_source(data: str, *, conn_id: str | None = None, data_format: str |
         return DataSource("sql", text, conn_id=conn_id)
     if looks_like_callable_path(text):
         return DataSource("callable", text)
+    if data_format is None and unknown_suffix(text):
+        raise ValueError(
+            f"unknown file format {unknown_suffix(text)!r}; use one of {', '.join(FORMATS)} or set data_format"
+        )
     return DataSource("uri", text, format=data_format or infer_format(text))
+
+
+def unknown_suffix(uri: str) -> str | None:
+    """The file extension of ``uri`` when it is one this package cannot read."""
+    name = uri.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower()
+    name = name.removesuffix(".gz")
+    if "." not in name:
+        return None
+    suffix = name.rsplit(".", 1)[-1]
+    return None if suffix in {*FORMATS, "pq", "ndjson"} else f".{suffix}"
 
 
 def infer_format(uri: str) -> str:

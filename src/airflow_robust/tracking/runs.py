@@ -33,7 +33,7 @@ from airflow_robust.tracking.identity import (
 
 log = logging.getLogger(__name__)
 
-PARENT_SETTLE_SECONDS = 0.5
+PARENT_SETTLE_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
