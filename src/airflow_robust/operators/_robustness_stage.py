@@ -1,0 +1,244 @@
+"""The body of EvaluateRobustnessOperator: load model and data, evaluate, check, log, decide."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators.robustness import EvaluateRobustnessOperator
+    from airflow_robust.robustness.perturbations import Perturbation
+    from airflow_robust.tracking.runs import StageRun
+
+_VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+
+
+def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    import mlflow
+
+    from airflow_robust.operators._data import load
+    from airflow_robust.operators._gate import conclude
+    from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise, run_checks
+    from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
+    from airflow_robust.robustness.scoring import CLASSIFICATION, default_metric
+    from airflow_robust.training.tasks import infer_task
+
+    owner = type(op).__name__
+    model = load_model(op.model_uri, owner)
+    _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
+    if op.target not in frame.columns:
+        raise InvalidParameterError("target", owner, "a column of the evaluation data", op.target)
+    frame = frame[frame[op.target].notna()]
+    features = _features(op, model, frame, owner)
+    task = infer_task(frame[op.target], model, op.task)
+    metric = op.metric or default_metric(task)
+    if (metric in CLASSIFICATION) != (task == "classification"):
+        raise InvalidParameterError("metric", owner, f"a {task} metric", metric)
+    try:
+        thresholds = normalise(_threshold_source(op.thresholds, task, DEFAULT_THRESHOLDS))
+    except ConfigurationError as err:
+        raise InvalidParameterError(
+            "thresholds", owner, "figure name -> number or {'min', 'max'}", op.thresholds, detail=str(err)
+        ) from err
+    spec = RobustnessSpec(
+        task=task,
+        metric=metric,
+        perturbations=_perturbations(op, frame[features], task, owner),
+        slice_columns=op.slice_columns,
+        min_slice_size=op.min_slice_size,
+        seed=op.seed,
+    )
+    mlflow.log_params(
+        {
+            "model_uri": op.model_uri,
+            "metric": metric,
+            "task": task,
+            "seed": op.seed,
+            "perturbations": ",".join(p.name for p in spec.perturbations),
+            "rows": len(frame),
+        }
+    )
+    report = evaluate(model, frame[features], frame[op.target], spec)
+    figures = report.figures()
+    checks = run_checks(figures, thresholds, report.errors)
+    _log(report, figures, checks)
+    failed = [name for name, check in checks.items() if not check["passed"]]
+    if op.report_only:
+        passed, reason = True, "report only: " + (f"would fail {failed}" if failed else "all checks pass")
+    elif not thresholds:
+        passed, reason = False, "no thresholds configured: the gate refuses (set thresholds or report_only=True)"
+    elif failed:
+        passed, reason = False, "failed checks: " + "; ".join(_describe(n, checks[n]) for n in failed)
+    else:
+        passed, reason = True, f"all {len(checks)} checks passed"
+    summary = {
+        "passed": passed,
+        "checks": _jsonable(checks),
+        "clean_metric": report.clean_metric,
+        "metric": metric,
+        "audc": _num(report.audc),
+        "flip_rate": report.flip_rate,
+        "worst_slice_ratio": report.worst_slice_ratio,
+        "ece": report.ece,
+        "brier": report.brier,
+        "dummy_gain": report.dummy_gain,
+        "model_uri": op.model_uri,
+        "run_id": run.run_id,
+        "report_uri": f"{mlflow.get_artifact_uri('robustness.json')}",
+    }
+    _tag_version(op.model_uri, hook, summary, passed, hook.get_config().run_url(run.experiment_id, run.run_id))
+    return conclude(
+        gate="robustness",
+        passed=passed,
+        summary=summary,
+        reason=reason,
+        on_failure=op.on_failure,
+        error=RobustnessCheckFailed,
+        context=context,
+        log=op.log,
+    )
+
+
+def load_model(model_uri: str, owner: str) -> Any:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.sklearn.load_model(model_uri)
+    except MlflowException as err:
+        if getattr(err, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            raise InvalidParameterError(
+                "model_uri",
+                owner,
+                "the URI of an existing scikit-learn model",
+                model_uri,
+                detail=str(err).splitlines()[0],
+            ) from err
+        raise
+    except Exception as err:
+        raise InvalidParameterError(
+            "model_uri",
+            owner,
+            "the URI of a loadable scikit-learn model",
+            model_uri,
+            detail=f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
+        ) from err
+
+
+def _features(op: EvaluateRobustnessOperator, model: Any, frame: Any, owner: str) -> list[str]:
+    if op.features:
+        names = list(op.features)
+    else:
+        names = [str(c) for c in getattr(model, "feature_names_in_", [])] or [
+            str(c) for c in frame.columns if c != op.target
+        ]
+    missing = [c for c in names if c not in frame.columns]
+    if missing:
+        raise InvalidParameterError(
+            "features" if op.features else "data",
+            owner,
+            f"data with the model's feature columns (missing {missing})",
+            list(frame.columns),
+        )
+    return names
+
+
+def _threshold_source(value: Any, task: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    if value == "default":
+        return dict(defaults[task])
+    return dict(value or {})
+
+
+def _perturbations(op: EvaluateRobustnessOperator, features: Any, task: str, owner: str) -> list[Perturbation]:
+    from airflow_robust.robustness.perturbations import BUILTIN, default_perturbations, user_perturbation
+    from airflow_robust.training.estimators import import_object
+
+    if not op.perturbations:
+        return default_perturbations(features, task)
+    chosen: list[Perturbation] = []
+    for item in op.perturbations:
+        if isinstance(item, str):
+            if item not in BUILTIN:
+                raise InvalidParameterError("perturbations", owner, f"built-in names from {sorted(BUILTIN)}", item)
+            chosen.append(BUILTIN[item])
+            continue
+        name, function, severities = item.get("name"), item.get("function"), item.get("severities")
+        if not (
+            isinstance(name, str)
+            and isinstance(function, str)
+            and isinstance(severities, (list, tuple))
+            and severities
+            and all(isinstance(s, (int, float)) and s > 0 for s in severities)
+        ):
+            raise InvalidParameterError(
+                "perturbations",
+                owner,
+                "{'name': str, 'function': 'pkg.mod:fn', 'severities': [positive numbers]}",
+                dict(item),
+            )
+        chosen.append(user_perturbation(name, import_object(function), sorted(severities)))
+    return chosen
+
+
+def _log(report: Any, figures: dict[str, float | None], checks: dict[str, Any]) -> None:
+    import mlflow
+    import pandas as pd
+
+    from airflow_robust.robustness.plots import calibration_png, degradation_png
+
+    metrics = {_metric_key(k): float(v) for k, v in figures.items() if v is not None and math.isfinite(v)}
+    mlflow.log_metrics(metrics)
+    mlflow.log_dict({**report.to_dict(), "checks": _jsonable(checks)}, "robustness.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        if report.curves:
+            mlflow.log_artifact(degradation_png(report, os.path.join(tmp, "degradation_curve.png")))
+        if report.calibration:
+            mlflow.log_artifact(calibration_png(report, os.path.join(tmp, "calibration.png")))
+        slices = os.path.join(tmp, "slices.csv")
+        pd.DataFrame(report.slices).to_csv(slices, index=False)
+        mlflow.log_artifact(slices)
+
+
+def _tag_version(model_uri: str, hook: MlflowHook, summary: dict[str, Any], passed: bool, run_url: str) -> None:
+    match = _VERSION_URI.match(model_uri)
+    if not match:
+        return
+    client = hook.get_client()
+    tags = {"robust.robustness.status": "passed" if passed else "failed", "robust.robustness.run": run_url}
+    for key in ("audc", "flip_rate", "worst_slice_ratio", "ece", "clean_metric"):
+        if summary.get(key) is not None:
+            tags[f"robust.robustness.{key}"] = f"{summary[key]:.4f}"
+    for key, value in tags.items():
+        client.set_model_version_tag(match["name"], match["version"], key, value)
+
+
+def _describe(name: str, check: dict[str, Any]) -> str:
+    if "reason" in check:
+        return f"{name} ({check['reason']})"
+    value = check["value"]
+    shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+    return f"{name}={shown} outside {check['threshold']}"
+
+
+def _metric_key(name: str) -> str:
+    return re.sub(r"[^\w.\-/ ]", "_", name.replace("@", "_at_"))
+
+
+def _num(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

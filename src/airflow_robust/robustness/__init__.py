@@ -1,0 +1,1 @@
+"""Robustness evaluation: perturbations, degradation curves, slices, calibration (Airflow-free)."""
