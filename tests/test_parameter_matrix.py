@@ -9,6 +9,7 @@ import pytest
 
 from airflow_robust.exceptions import InvalidParameterError
 from airflow_robust.operators.base import RobustBaseOperator
+from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.operators.validate import ValidateDataOperator
 from airflow_robust.params import validate
@@ -20,6 +21,7 @@ VALID: dict[type[RobustBaseOperator], dict[str, Any]] = {
         "target": "y",
         "registered_model_name": "m",
     },
+    EvaluateRobustnessOperator: {"model_uri": "models:/m/1", "data": "/d.csv", "target": "y"},
     ValidateDataOperator: {
         "data": "/d.csv",
         "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "a"}}],

@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "TrainModelOperator": "airflow_robust.operators.train",
     "ValidateDataOperator": "airflow_robust.operators.validate",
+    "EvaluateRobustnessOperator": "airflow_robust.operators.robustness",
+    "RobustnessCheckFailed": "airflow_robust.exceptions",
     "DataValidationFailed": "airflow_robust.exceptions",
     "MlflowHook": "airflow_robust.hooks.mlflow",
     "MlflowRunLink": "airflow_robust.links",
@@ -29,11 +31,13 @@ __all__ = [
     "AirflowRobustError",
     "ConfigurationError",
     "DataValidationFailed",
+    "EvaluateRobustnessOperator",
     "GateFailure",
     "InfrastructureError",
     "InvalidParameterError",
     "MlflowHook",
     "MlflowRunLink",
+    "RobustnessCheckFailed",
     "TrainModelOperator",
     "ValidateDataOperator",
     "mlflow_stage_run",
@@ -47,9 +51,11 @@ if TYPE_CHECKING:
         GateFailure,
         InfrastructureError,
         InvalidParameterError,
+        RobustnessCheckFailed,
     )
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.links import MlflowRunLink
+    from airflow_robust.operators.robustness import EvaluateRobustnessOperator
     from airflow_robust.operators.train import TrainModelOperator
     from airflow_robust.operators.validate import ValidateDataOperator
     from airflow_robust.stage import mlflow_stage_run

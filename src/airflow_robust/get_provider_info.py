@@ -19,7 +19,11 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "MLflow",
-                "python-modules": ["airflow_robust.operators.train", "airflow_robust.operators.validate"],
+                "python-modules": [
+                    "airflow_robust.operators.train",
+                    "airflow_robust.operators.validate",
+                    "airflow_robust.operators.robustness",
+                ],
             },
         ],
         "hooks": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.hooks.mlflow"]}],

@@ -41,7 +41,7 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     dag_run = first_run["dag_run"]
     assert dag_run.state == "success"
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
-    assert states == {"export_dataset": "success", "validate": "success", "train": "success"}
+    assert states == {"export_dataset": "success", "validate": "success", "train": "success", "robustness": "success"}
 
     client = client_for(first_run["home"])
     experiment = client.get_experiment_by_name("airflow/robust_training")
@@ -55,13 +55,14 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     assert parent.info.status == "FINISHED"
     children = client.search_runs([experiment.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
     by_task = {c.data.tags["airflow.task_id"]: c for c in children}
-    assert set(by_task) == {"export_dataset", "validate", "train"}
+    assert set(by_task) == {"export_dataset", "validate", "train", "robustness"}
+    assert by_task["robustness"].data.tags["robust.robustness.status"] == "passed"
     assert by_task["validate"].data.tags["robust.validation.status"] == "passed"
     train = by_task["train"]
     for key in ("airflow.dag_id", "airflow.run_id", "airflow.try_number", "airflow.map_index", "airflow.task_url"):
         assert key in train.data.tags
     assert train.data.tags["airflow.task_url"].endswith("/tasks/train?try_number=1")
-    assert by_task["export_dataset"].data.metrics["rows"] == 1461
+    assert by_task["export_dataset"].data.metrics["rows"] == 1095  # the training three quarters of 1,461 days
     assert train.info.status == "FINISHED"
 
     version = client.get_model_version("seattle_weather", train.data.tags["robust.model_version"])
@@ -70,6 +71,7 @@ def test_training_dag_succeeds_and_is_tracked(first_run: dict[str, Any]) -> None
     assert version.tags["airflow.run_id"] == dag_run.run_id
     assert version.tags["robust.data.uri"].endswith("/clean.csv")  # trained on the rows that passed the gate
     assert len(version.tags["robust.data.digest"]) == 16
+    assert version.tags["robust.robustness.status"] == "passed"
     assert float(train.data.metrics["accuracy"]) > 0.5
 
     xcom = dag_run.get_task_instance("train").xcom_pull(task_ids="train")
@@ -109,7 +111,6 @@ def test_dagbag_has_no_import_errors() -> None:
 def test_corrupted_data_closes_the_gate_before_training(airflow_db: Path) -> None:
     """Nulls, out-of-range values and a renamed column: validate fails without retry, train never runs."""
     import pandas as pd
-    from vega_datasets import data as vega
 
     dag = load_dag("robust_training")
     client = client_for(airflow_db)
@@ -121,6 +122,7 @@ def test_corrupted_data_closes_the_gate_before_training(airflow_db: Path) -> Non
     assert validate_ti.state == "failed"  # not up_for_retry: the answer will not change
     assert validate_ti.try_number == 1
     assert dag_run.get_task_instance("train").state == "upstream_failed"
+    assert dag_run.get_task_instance("robustness").state == "upstream_failed"
     summary = validate_ti.xcom_pull(task_ids="validate")
     assert summary["success"] is False and summary["status"] == "failed"
     failed = {f["expectation"] for f in summary["failed_expectations"]}
@@ -130,7 +132,7 @@ def test_corrupted_data_closes_the_gate_before_training(airflow_db: Path) -> Non
     module = __import__("robust_training")
     exported = dag_run.get_task_instance("export_dataset").xcom_pull(task_ids="export_dataset")
     quarantined = pd.read_csv(exported["quarantine"].removeprefix("file://"))
-    original = vega.seattle_weather()
+    original, _ = module.weather_frames()
     expected_dates = set(original.loc[list(module.CORRUPTED_ROWS), "date"].dt.strftime("%Y-%m-%d"))
     assert set(quarantined["date"]) == expected_dates
     assert len(quarantined) == len(module.CORRUPTED_ROWS)

@@ -48,6 +48,8 @@ class TrainModelOperator(RobustBaseOperator):
 
     Returns (XCom) ``model_uri``, ``model_name``, ``version``, ``run_id``, ``metrics``, ``task``,
     ``data_digest`` and ``reused`` (true when a retry found the version an earlier try registered).
+    ``model_uri``, ``model_name`` and ``version`` are also pushed as XCom keys of their own, so
+    ``train.output["model_uri"]`` can feed the next operator.
     """
 
     stage = "train"
@@ -127,4 +129,7 @@ class TrainModelOperator(RobustBaseOperator):
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
         from airflow_robust.operators._train_stage import reuse_or_train
 
-        return reuse_or_train(self, run, hook)
+        result = reuse_or_train(self, run, hook)
+        for key in ("model_uri", "model_name", "version"):  # so ``train.output["model_uri"]`` works
+            context["ti"].xcom_push(key=key, value=result[key])
+        return result
