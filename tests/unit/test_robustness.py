@@ -134,3 +134,29 @@ def test_audc_and_calibration_formulas() -> None:
     )
     assert brier_score(proba, y, ["a", "b"]) == pytest.approx((0.02 + 0.08 + 0.72) / 3)
     assert BUILTIN["prior_shift"].weights_only
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy", "f1_macro"])
+def test_code_scoring_equals_scikit_learn(metric: str) -> None:
+    """The confusion-matrix fast path gives scikit-learn's values, with weights, unseen and unknown (-1) labels."""
+    from sklearn import metrics as m
+
+    from airflow_robust.robustness.scoring import score
+
+    sk = {
+        "accuracy": m.accuracy_score,
+        "balanced_accuracy": m.balanced_accuracy_score,
+        "f1_macro": lambda a, b, sample_weight=None: m.f1_score(
+            a, b, average="macro", sample_weight=sample_weight, zero_division=0
+        ),
+    }[metric]
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n = int(rng.integers(5, 400))
+        y = rng.integers(0, 5, n)
+        predicted = np.where(rng.random(n) < 0.7, y, rng.integers(-1, 7, n))  # -1: a label outside the classes
+        weights = None if trial % 2 else rng.random(n) * (rng.random(n) > 0.2)
+        if weights is not None and weights.sum() == 0:
+            continue
+        expected = float(sk(y.astype(str), predicted.astype(str), sample_weight=weights))
+        assert score(metric, y, predicted, weights) == pytest.approx(expected, abs=1e-12), (trial, metric)

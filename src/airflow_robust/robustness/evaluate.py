@@ -136,8 +136,12 @@ class RobustnessReport:
 
 def evaluate(model: Any, features: pd.DataFrame, target: pd.Series, spec: RobustnessSpec) -> RobustnessReport:
     features = features.reset_index(drop=True)
-    y = target.reset_index(drop=True).to_numpy()
+    labels = target.reset_index(drop=True).to_numpy()
     counter = _Counter(model)
+    y = labels
+    if spec.task == "classification":  # integer codes: the same scores, without sorting strings every time
+        counter.categories = pd.Index(pd.unique(np.concatenate([labels, np.asarray(getattr(model, "classes_", []))])))
+        y = counter.encode(labels)
     clean_pred = counter.predict(features)
     clean = score(spec.metric, y, clean_pred)
     report = RobustnessReport(
@@ -159,9 +163,9 @@ def evaluate(model: Any, features: pd.DataFrame, target: pd.Series, spec: Robust
     if spec.task == "classification" and hasattr(model, "predict_proba"):
         proba = np.asarray(model.predict_proba(features))
         classes = list(getattr(model, "classes_", []))
-        report.ece = expected_calibration_error(proba, y, classes, spec.ece_bins)
-        report.brier = brier_score(proba, y, classes)
-        report.calibration = calibration_curve(proba, y, classes, spec.ece_bins)
+        report.ece = expected_calibration_error(proba, labels, classes, spec.ece_bins)
+        report.brier = brier_score(proba, labels, classes)
+        report.calibration = calibration_curve(proba, labels, classes, spec.ece_bins)
     report.dummy_metric = _dummy(features, y, spec)
     report.predict_calls, report.predict_rows = counter.calls, counter.rows
     return report
@@ -179,17 +183,24 @@ def audc(severities: Sequence[float], ratios: Sequence[float]) -> float:
 
 
 class _Counter:
-    """Counts predict calls and rows (for the benchmark and the report)."""
+    """Counts predict calls and rows (for the benchmark and the report); encodes class labels."""
 
     def __init__(self, model: Any) -> None:
         self.model = model
         self.calls = 0
         self.rows = 0
+        self.categories: pd.Index | None = None
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        """Class labels as integer codes; a label outside the known classes becomes -1 (wrong for every row)."""
+        assert self.categories is not None
+        return np.asarray(self.categories.get_indexer(pd.Index(values)), dtype=np.int64)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         self.calls += 1
         self.rows += len(frame)
-        return np.asarray(self.model.predict(frame))
+        predicted = np.asarray(self.model.predict(frame))
+        return predicted if self.categories is None else self.encode(predicted)
 
 
 def _curve(
@@ -244,20 +255,23 @@ def _slices(
     for column in columns:
         series = features[column]
         if column in numeric and series.nunique() > spec.slice_bins * 2:
-            groups = pd.qcut(series, q=spec.slice_bins, duplicates="drop").astype(str)
+            binned = pd.qcut(series, q=spec.slice_bins, duplicates="drop")
+            codes, names = np.asarray(binned.cat.codes), [str(c) for c in binned.cat.categories]
         elif column in numeric or column in categorical_columns(features):
-            groups = series.astype(str)
+            codes, uniques = pd.factorize(series.astype(str))
+            names = [str(u) for u in uniques]
         else:
             continue
-        for value, index in groups.groupby(groups, observed=True).groups.items():
-            rows = np.asarray(list(index))
-            if len(rows) < spec.min_slice_size:
+        sizes = np.bincount(codes[codes >= 0], minlength=len(names))
+        for code, name in enumerate(names):
+            if sizes[code] < spec.min_slice_size:
                 continue
+            rows = np.flatnonzero(codes == code)
             value_in_slice = score(metric, y[rows], predicted[rows])
             out.append(
                 {
                     "column": str(column),
-                    "slice": str(value),
+                    "slice": name,
                     "rows": len(rows),
                     "metric_name": metric,
                     "metric": value_in_slice,

@@ -93,14 +93,17 @@ def _scaling(x: pd.DataFrame, y: Any, s: float, rng: np.random.Generator) -> tup
 def _outliers(x: pd.DataFrame, y: Any, s: float, rng: np.random.Generator) -> tuple[pd.DataFrame, None]:
     out = x.copy()
     columns = numeric_columns(x)
+    if not columns:
+        return out, None
     rows = np.flatnonzero(rng.random(len(out)) < s)
-    for column in columns:
-        out[column] = out[column].astype(float)
-    for row in rows:
-        column = columns[int(rng.integers(len(columns)))]
+    which = rng.integers(len(columns), size=len(rows))
+    signs = np.where(rng.random(len(rows)) < 0.5, 1.0, -1.0)
+    for index, column in enumerate(columns):
         values = x[column].astype(float)
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        out.loc[out.index[int(row)], column] = float(values.mean() + sign * 5.0 * values.std())
+        hit = which == index
+        extreme = values.to_numpy(copy=True)
+        extreme[rows[hit]] = float(values.mean()) + signs[hit] * 5.0 * float(values.std())
+        out[column] = extreme
     return out, None
 
 

@@ -24,21 +24,56 @@ def default_metric(task: str) -> str:
 
 
 def score(metric: str, y: Any, predicted: Any, weights: np.ndarray | None = None) -> float:
+    """``metric`` of ``predicted`` against ``y``: scikit-learn's definition.
+
+    Classification labels given as integer codes (what ``evaluate`` passes) are scored from one
+    weighted confusion matrix, which gives scikit-learn's values without its per-call label
+    checks; anything else goes through ``sklearn.metrics``.
+    """
+    if metric in CLASSIFICATION and _is_codes(y) and _is_codes(predicted):
+        return _from_confusion(metric, np.asarray(y), np.asarray(predicted), weights)
     from sklearn import metrics as m
 
+    functions: dict[str, Any] = {
+        "accuracy": m.accuracy_score,
+        "balanced_accuracy": m.balanced_accuracy_score,
+        "f1_macro": lambda a, b, sample_weight: m.f1_score(
+            a, b, average="macro", sample_weight=sample_weight, zero_division=0
+        ),
+        "rmse": lambda a, b, sample_weight: math.sqrt(m.mean_squared_error(a, b, sample_weight=sample_weight)),
+        "mae": m.mean_absolute_error,
+        "r2": m.r2_score,
+    }
+    if metric not in functions:
+        raise ValueError(f"unknown metric {metric!r}")
+    return float(functions[metric](y, predicted, sample_weight=weights))
+
+
+def _is_codes(values: Any) -> bool:
+    return isinstance(values, np.ndarray) and values.dtype.kind == "i"
+
+
+def _from_confusion(metric: str, y: np.ndarray, predicted: np.ndarray, weights: np.ndarray | None) -> float:
+    low = min(int(y.min(initial=0)), int(predicted.min(initial=0)))
+    true, pred = y - low, predicted - low
+    k = max(int(true.max(initial=0)), int(pred.max(initial=0))) + 1
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    confusion = np.bincount(true * k + pred, weights=w, minlength=k * k).reshape(k, k)
+    seen = np.zeros(k, dtype=bool)  # labels present in y or predicted (weights may be zero)
+    seen[true] = True
+    seen[pred] = True
+    confusion = confusion[np.ix_(seen, seen)]
+    hits = np.diag(confusion)
     if metric == "accuracy":
-        return float(m.accuracy_score(y, predicted, sample_weight=weights))
-    if metric == "balanced_accuracy":
-        return float(m.balanced_accuracy_score(y, predicted, sample_weight=weights))
-    if metric == "f1_macro":
-        return float(m.f1_score(y, predicted, average="macro", sample_weight=weights, zero_division=0))
-    if metric == "rmse":
-        return math.sqrt(float(m.mean_squared_error(y, predicted, sample_weight=weights)))
-    if metric == "mae":
-        return float(m.mean_absolute_error(y, predicted, sample_weight=weights))
-    if metric == "r2":
-        return float(m.r2_score(y, predicted, sample_weight=weights))
-    raise ValueError(f"unknown metric {metric!r}")
+        return float(hits.sum() / confusion.sum())
+    support = confusion.sum(axis=1)
+    if metric == "balanced_accuracy":  # mean recall over the classes present in y
+        present = support > 0
+        return float(np.mean(hits[present] / support[present]))
+    k = len(hits)
+    denominator = 2 * hits + (confusion.sum(axis=0) - hits) + (support - hits)  # f1 = 2tp / (2tp + fp + fn)
+    f1 = np.divide(2 * hits, denominator, out=np.zeros(k), where=denominator > 0)
+    return float(np.mean(f1))
 
 
 def ratio(metric: str, value: float, clean: float) -> float:
