@@ -9,6 +9,8 @@ import pytest
 
 from airflow_robust.exceptions import InvalidParameterError
 from airflow_robust.operators.base import RobustBaseOperator
+from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
+from airflow_robust.operators.promote import PromoteModelOperator
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.operators.validate import ValidateDataOperator
@@ -22,6 +24,15 @@ VALID: dict[type[RobustBaseOperator], dict[str, Any]] = {
         "registered_model_name": "m",
     },
     EvaluateRobustnessOperator: {"model_uri": "models:/m/1", "data": "/d.csv", "target": "y"},
+    PromoteModelOperator: {
+        "model_name": "m",
+        "candidate_version": "2",
+        "rules": [{"metric": "f1_macro", "direction": "higher", "max_regression": 0.0}],
+        "evaluation_data": "/d.csv",
+        "target": "y",
+    },
+    DeployModelOperator: {"model_name": "m", "version": 2},
+    RollbackModelOperator: {"model_name": "m"},
     ValidateDataOperator: {
         "data": "/d.csv",
         "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "a"}}],

@@ -29,7 +29,7 @@ def test_drop_in_snippet_is_a_valid_dag(tmp_path: Path) -> None:
     (tmp_path / "readme_dag.py").write_text(python_blocks()[0])
     bag = DagBag(dag_folder=str(tmp_path))
     assert bag.import_errors == {}
-    dag = bag.get_dag("churn_training")
+    dag = bag.dags["churn_training"]
     train = dag.get_task("train")
     assert type(train).__name__ == "TrainModelOperator"
     assert train.model_params == {"n_estimators": 200, "max_depth": 8}

@@ -16,6 +16,11 @@ _EXPORTS: dict[str, str] = {
     "ValidateDataOperator": "airflow_robust.operators.validate",
     "EvaluateRobustnessOperator": "airflow_robust.operators.robustness",
     "RobustnessCheckFailed": "airflow_robust.exceptions",
+    "PromoteModelOperator": "airflow_robust.operators.promote",
+    "DeployModelOperator": "airflow_robust.operators.deploy",
+    "RollbackModelOperator": "airflow_robust.operators.deploy",
+    "PromotionRejected": "airflow_robust.exceptions",
+    "DeploymentRefused": "airflow_robust.exceptions",
     "DataValidationFailed": "airflow_robust.exceptions",
     "MlflowHook": "airflow_robust.hooks.mlflow",
     "MlflowRunLink": "airflow_robust.links",
@@ -31,13 +36,18 @@ __all__ = [
     "AirflowRobustError",
     "ConfigurationError",
     "DataValidationFailed",
+    "DeployModelOperator",
+    "DeploymentRefused",
     "EvaluateRobustnessOperator",
     "GateFailure",
     "InfrastructureError",
     "InvalidParameterError",
     "MlflowHook",
     "MlflowRunLink",
+    "PromoteModelOperator",
+    "PromotionRejected",
     "RobustnessCheckFailed",
+    "RollbackModelOperator",
     "TrainModelOperator",
     "ValidateDataOperator",
     "mlflow_stage_run",
@@ -48,13 +58,17 @@ if TYPE_CHECKING:
         AirflowRobustError,
         ConfigurationError,
         DataValidationFailed,
+        DeploymentRefused,
         GateFailure,
         InfrastructureError,
         InvalidParameterError,
+        PromotionRejected,
         RobustnessCheckFailed,
     )
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.links import MlflowRunLink
+    from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
+    from airflow_robust.operators.promote import PromoteModelOperator
     from airflow_robust.operators.robustness import EvaluateRobustnessOperator
     from airflow_robust.operators.train import TrainModelOperator
     from airflow_robust.operators.validate import ValidateDataOperator

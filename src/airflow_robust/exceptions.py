@@ -14,6 +14,7 @@ context a reader needs (which parameter, which operator, what was expected, what
     │   ├── RobustnessCheckFailed
     │   ├── PromotionRejected
     │   ├── ApprovalRejected
+    │   ├── DeploymentRefused
     │   └── DriftDetected
     └── InfrastructureError           transient fault: Airflow's retries apply
         ├── TrackingUnavailable       MLflow tracking / registry unreachable
@@ -118,6 +119,12 @@ class ApprovalRejected(GateFailure):
     """A reviewer rejected the version, or the review timed out."""
 
     gate = "approval"
+
+
+class DeploymentRefused(GateFailure):
+    """The version failed its serving check, or the alias moved since the decision (compare-and-set)."""
+
+    gate = "deploy"
 
 
 class DriftDetected(GateFailure):

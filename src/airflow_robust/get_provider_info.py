@@ -23,6 +23,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_robust.operators.train",
                     "airflow_robust.operators.validate",
                     "airflow_robust.operators.robustness",
+                    "airflow_robust.operators.promote",
+                    "airflow_robust.operators.deploy",
                 ],
             },
         ],

@@ -46,7 +46,7 @@ def _train_and_register(
 
     from airflow_robust.data.loaders import frame_digest
     from airflow_robust.operators._data import load
-    from airflow_robust.registry.versions import register_version
+    from airflow_robust.registry.versions import register_version, upstream_gate_tags
     from airflow_robust.training.fit import TrainingSpec, train
     from airflow_robust.training.record import log_training
 
@@ -82,6 +82,7 @@ def _train_and_register(
         "robust.task": result.task,
         "robust.training.run_id": run.run_id,
         "robust.training.run_url": config.run_url(run.experiment_id, run.run_id),
+        **upstream_gate_tags(client, run.experiment_id, identity.run_key),
     }
     version = register_version(
         client,

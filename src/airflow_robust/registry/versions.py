@@ -52,3 +52,32 @@ def register_version(
 def _check_name(name: str) -> None:
     if not name or any(ch in name for ch in "'\"\\`\n"):
         raise ConfigurationError(f"Registered model name {name!r} must be non-empty and contain no quotes.")
+
+
+def upstream_gate_tags(
+    client: Any, experiment_id: str, run_key: str, gates: tuple[str, ...] = ("validation",)
+) -> dict[str, str]:
+    """Gate outcomes recorded earlier in the same DAG run, as model-version tags.
+
+    For each gate, the latest try of every task that ran it counts; the gate is ``passed`` only
+    when all of them passed (else the first other status). Gates that did not run give no tag.
+    """
+    tags: dict[str, str] = {}
+    for gate in gates:
+        key = f"robust.{gate}.status"
+        runs = client.search_runs(
+            [experiment_id], f"tags.`airflow_robust.run_key` = '{run_key}' and tags.`{key}` LIKE '%'", max_results=1000
+        )
+        latest: dict[str, Any] = {}
+        for run in runs:
+            task = run.data.tags.get(TAG_TASK_KEY, run.info.run_id)
+            tries = int(run.data.tags.get("airflow.try_number", "0"))
+            if task not in latest or tries > int(latest[task].data.tags.get("airflow.try_number", "0")):
+                latest[task] = run
+        if not latest:
+            continue
+        statuses = [r.data.tags[key] for r in latest.values()]
+        failing = [s for s in statuses if s != "passed"]
+        tags[key] = failing[0] if failing else "passed"
+        tags[f"robust.{gate}.runs"] = ",".join(sorted(r.info.run_id for r in latest.values()))[:5000]
+    return tags

@@ -1,0 +1,333 @@
+"""The body of PromoteModelOperator: score both versions on the same data, decide, record."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_robust.exceptions import InvalidParameterError, PromotionRejected
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators.promote import PromoteModelOperator
+    from airflow_robust.registry.policy import Rule
+    from airflow_robust.tracking.runs import StageRun
+
+APPROVAL_TAG = "robust.approval"
+
+
+@dataclass
+class Scores:
+    candidate: dict[str, float | None] = field(default_factory=dict)
+    champion: dict[str, float | None] | None = None
+    champion_error: str | None = None
+    candidate_error: str | None = None
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    digest: str | None = None
+    rows: int | None = None
+
+
+def get_version(client: Any, name: str, version: str, owner: str, parameter: str = "candidate_version") -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as err:
+        raise InvalidParameterError(
+            parameter,
+            owner,
+            f"an existing version of registered model {name!r}",
+            version,
+            detail=str(err).splitlines()[0],
+        ) from err
+
+
+def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    import mlflow
+
+    from airflow_robust.operators._gate import conclude
+    from airflow_robust.registry.aliases import resolve
+    from airflow_robust.registry.lease import acquire, release
+    from airflow_robust.registry.policy import ERROR, FAIL, Check, decide, parse_rules
+
+    owner = type(op).__name__
+    client = hook.get_client()
+    config = hook.get_config()
+    rules = parse_rules(op.rules)
+    name, candidate = op.model_name, str(op.candidate_version)
+    version = get_version(client, name, candidate, owner)
+    identity = run.identity
+    holder = f"{identity.dag_id}/{identity.run_id}"
+    lease = acquire(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait))
+    keep_lease = False
+    try:
+        champion = resolve(client, name, op.champion_alias)
+        gates = {g: version.tags.get(f"robust.{g}.status", "") for g in op.gate_names(context)}
+        scores = _scores(op, client, rules, name, candidate, champion, owner)
+        decision = decide(
+            rules,
+            scores.candidate,
+            None if champion is None else (scores.champion or {}),
+            champion_error=scores.champion_error,
+            on_missing_champion=op.on_missing_champion,
+            intervals=scores.intervals,
+            gates=gates,
+        )
+        extra = []
+        if scores.candidate_error:
+            extra.append(Check("candidate", "", ERROR, f"candidate could not be scored: {scores.candidate_error}"))
+        if champion == candidate:
+            extra.append(Check("candidate", "", FAIL, f"version {candidate} already is @{op.champion_alias}"))
+        if extra:
+            decision.checks[:0] = extra
+            decision.promotable, decision.rubber_stamp = False, False
+            decision.reason = "; ".join(f"{c.name}: {c.reason}" for c in extra) + "; " + decision.reason
+        outcome = "rejected"
+        if decision.promotable:
+            outcome = "promoted" if op.approval == "auto" else "pending_approval"
+        run_url = config.run_url(run.experiment_id, run.run_id)
+        summary: dict[str, Any] = {
+            "decision": outcome,
+            "model_name": name,
+            "candidate_version": candidate,
+            "champion_version": champion,
+            "champion_alias": op.champion_alias,
+            "approval": op.approval,
+            "rubber_stamp": decision.rubber_stamp,
+            "checks": {c.name: _jsonable(c.__dict__) for c in decision.checks},
+            "gates": gates,
+            "compare_on": op.compare_on,
+            "data_digest": scores.digest,
+            "rows": scores.rows,
+            "run_id": run.run_id,
+            "run_url": run_url,
+        }
+        _log(scores, decision.checks)
+        mlflow.set_tags(
+            {"robust.promotion.decision": outcome, "robust.model_name": name, "robust.candidate": candidate}
+        )
+        _record_on_version(op, client, name, candidate, summary, decision.reason, config, identity)
+        keep_lease = outcome == "promoted"  # held until DeployModelOperator of this DAG run moves the alias
+    finally:
+        if not keep_lease:
+            release(client, lease)
+    return conclude(
+        gate="promotion",
+        passed=decision.promotable,
+        summary=summary,
+        reason=f"{outcome}: {decision.reason}",
+        on_failure=op.on_failure,
+        error=PromotionRejected,
+        context=context,
+        log=op.log,
+    )
+
+
+def _scores(
+    op: PromoteModelOperator,
+    client: Any,
+    rules: list[Rule],
+    name: str,
+    candidate: str,
+    champion: str | None,
+    owner: str,
+) -> Scores:
+    metrics = sorted({r.metric for r in rules})
+    if op.compare_on == "logged_metrics":
+        return _logged(client, name, candidate, champion, metrics)
+    from airflow_robust.data.loaders import frame_digest
+    from airflow_robust.operators._data import load
+    from airflow_robust.registry.compare import metrics_for, paired_bootstrap, predict
+    from airflow_robust.training.tasks import infer_task
+
+    assert op.evaluation_data is not None and op.target is not None
+    _, frame = load(
+        owner, op.evaluation_data, conn_id=op.conn_id, data_format=op.data_format, parameter="evaluation_data"
+    )
+    if op.target not in frame.columns:
+        raise InvalidParameterError("target", owner, "a column of evaluation_data", op.target)
+    frame = frame[frame[op.target].notna()].reset_index(drop=True)
+    scores = Scores(digest=frame_digest(frame), rows=len(frame))
+    try:
+        model = _load(name, candidate)
+        features = _features(op, model, frame)
+        task = infer_task(frame[op.target], model, "auto")
+        cand = predict(model, frame[features], frame[op.target], task)
+        scores.candidate = metrics_for(cand, metrics)
+    except Exception as err:  # noqa: BLE001 - fail closed: an unscorable candidate is an ERROR check
+        scores.candidate_error = _describe(err)
+        return scores
+    if champion is None:
+        return scores
+    try:
+        champ_model = _load(name, champion)
+        champ = predict(champ_model, frame[_features(op, champ_model, frame)], frame[op.target], task)
+        scores.champion = metrics_for(champ, metrics)
+    except Exception as err:  # noqa: BLE001 - fail closed: the champion exists but cannot be scored
+        scores.champion_error = _describe(err)
+        return scores
+    if op.bootstrap_resamples:
+        for rule in rules:
+            if rule.compares:
+                scores.intervals[rule.metric] = paired_bootstrap(
+                    rule,
+                    cand,
+                    champ,
+                    resamples=int(op.bootstrap_resamples),
+                    seed=int(op.seed),
+                    confidence=op.confidence,
+                )
+    return scores
+
+
+def _logged(client: Any, name: str, candidate: str, champion: str | None, metrics: list[str]) -> Scores:
+    scores = Scores()
+    try:
+        scores.candidate = _run_metrics(client, name, candidate, metrics)
+    except Exception as err:  # noqa: BLE001
+        scores.candidate_error = _describe(err)
+    if champion is not None:
+        try:
+            scores.champion = _run_metrics(client, name, champion, metrics)
+        except Exception as err:  # noqa: BLE001
+            scores.champion_error = _describe(err)
+    return scores
+
+
+def _run_metrics(client: Any, name: str, version: str, metrics: list[str]) -> dict[str, float | None]:
+    logged = client.get_run(client.get_model_version(name, version).run_id).data.metrics
+    return {m: logged.get(m) for m in metrics}
+
+
+def _load(name: str, version: str) -> Any:
+    import mlflow
+
+    return mlflow.sklearn.load_model(f"models:/{name}/{version}")
+
+
+def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:
+    names = list(op.features or []) or [str(c) for c in getattr(model, "feature_names_in_", [])]
+    names = names or [str(c) for c in frame.columns if c != op.target]
+    missing = [c for c in names if c not in frame.columns]
+    if missing:
+        raise ValueError(f"evaluation_data lacks the model's feature columns {missing}")
+    return names
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text[:300]}"
+
+
+def _log(scores: Scores, checks: list[Any]) -> None:
+    import mlflow
+
+    values: dict[str, float] = {}
+    for side, metrics in (("candidate", scores.candidate), ("champion", scores.champion or {})):
+        for key, value in metrics.items():
+            if value is not None and math.isfinite(value):
+                values[f"{side}.{key}"] = float(value)
+    for check in checks:
+        if check.improvement is not None and math.isfinite(check.improvement):
+            values[f"improvement.{check.metric}"] = float(check.improvement)
+    for metric, (low, high) in scores.intervals.items():
+        if math.isfinite(low) and math.isfinite(high):
+            values[f"improvement_ci_low.{metric}"], values[f"improvement_ci_high.{metric}"] = low, high
+    if values:
+        mlflow.log_metrics(values)
+    if scores.digest:
+        mlflow.log_params({"evaluation_digest": scores.digest, "evaluation_rows": scores.rows})
+
+
+def _record_on_version(
+    op: PromoteModelOperator,
+    client: Any,
+    name: str,
+    version: str,
+    summary: dict[str, Any],
+    reason: str,
+    config: Any,
+    identity: Any,
+) -> None:
+    outcome = summary["decision"]
+    tags = {
+        "robust.promotion.status": "passed" if outcome != "rejected" else "failed",
+        "robust.promotion.decision": outcome,
+        "robust.promotion.run": summary["run_url"],
+        "robust.promotion.run_id": summary["run_id"],
+        "robust.promotion.reason": reason[:4000],
+        "robust.promotion.champion_before": summary["champion_version"] or "",
+        "robust.promotion.dag_run": f"{identity.dag_id}/{identity.run_id}",
+    }
+    if outcome == "promoted":
+        tags[APPROVAL_TAG] = "approved"
+        tags[f"{APPROVAL_TAG}.by"] = "airflow-robust (approval='auto')"
+    elif outcome == "pending_approval":
+        tags[APPROVAL_TAG] = "pending"
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    if outcome == "pending_approval":
+        client.set_registered_model_alias(name, op.challenger_alias, version)
+    if op.write_description:
+        current = client.get_model_version(name, version).description or ""
+        head = current.split(_MARK)[0].rstrip()
+        text = (head + "\n\n" if head else "") + _MARK + "\n" + review_markdown(summary, reason, config)
+        client.update_model_version(name, version, description=text[:60000])
+
+
+_MARK = "<!-- airflow-robust review -->"
+
+
+def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
+    """What a reviewer reads on the model version page in the MLflow UI."""
+    name, candidate, champion = summary["model_name"], summary["candidate_version"], summary["champion_version"]
+    lines = [
+        f"### airflow-robust promotion: {summary['decision'].replace('_', ' ')}",
+        "",
+        f"Candidate **version {candidate}** vs "
+        + (
+            f"champion **version {champion}** ([open]({config.model_version_url(name, champion)}))"
+            if champion
+            else "no champion (rubber stamp)"
+        )
+        + (
+            f", both scored on the same data (digest `{summary['data_digest']}`, {summary['rows']} rows)."
+            if summary.get("data_digest")
+            else f" ({summary['compare_on']})."
+        ),
+        "",
+        f"Reason: {reason}",
+        "",
+        "| check | outcome | candidate | champion | improvement | threshold |",
+        "|---|---|---|---|---|---|",
+    ]
+    for check_name, check in summary["checks"].items():
+        lines.append(
+            f"| {check_name} | {check['outcome']} | {_fmt(check.get('candidate'))} | {_fmt(check.get('champion'))} "
+            f"| {_fmt(check.get('improvement'))} | {check.get('threshold') or ''} |"
+        )
+    lines += ["", f"Decision run: [{summary['run_id']}]({summary['run_url']})"]
+    if summary["decision"] == "pending_approval":
+        lines += [
+            "",
+            "**To review**: set the tag `robust.approval` on this version to `approved` or `rejected` "
+            "(optionally `robust.approval.by` = your name and `robust.approval.reason`).",
+        ]
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

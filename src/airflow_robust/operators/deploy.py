@@ -1,0 +1,138 @@
+"""``DeployModelOperator`` and ``RollbackModelOperator``: alias moves with compare-and-set and history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_robust.operators.base import RobustBaseOperator
+from airflow_robust.operators.promote import _VERSION
+from airflow_robust.params import Constraint, boolean, non_empty_str, number_in
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.tracking.runs import StageRun
+
+DEPLOY_ASSET_PREFIX = "x-airflow-robust://deploy/"
+
+
+def deployment_asset(model_name: str) -> Any:
+    """The Asset a deployment of ``model_name`` updates (schedule other DAGs on it)."""
+    from airflow.sdk import Asset
+
+    return Asset(f"{DEPLOY_ASSET_PREFIX}{model_name}")
+
+
+class DeployModelOperator(RobustBaseOperator):
+    """Check a version for serving in a fresh process, then move ``alias`` to it with compare-and-set.
+
+    :param model_name: registered model name. :param version: the version (templated).
+    :param alias: default ``"champion"``.
+    :param sample_data: optional data URI whose first ``sample_rows`` rows are scored in the check.
+    :param sample_rows: default ``200``.
+    :param latency_budget: seconds the sample prediction may take (``None`` = no budget).
+    :param require_approval: the version must carry ``robust.promotion.status=passed`` and
+        ``robust.approval=approved``; default ``True``.
+    :param reason: recorded in the alias history; default names the DAG run.
+
+    Emits an event on ``Asset("x-airflow-robust://deploy/<model_name>")`` with the name, version,
+    alias and metrics. Returns (XCom) ``model_name``, ``version``, ``alias``, ``previous_version``,
+    ``history_entry``, ``serving_check``.
+    """
+
+    stage = "deploy"
+    template_fields: Sequence[str] = ("model_name", "version", "alias", "sample_data", "reason", "experiment_name")
+    PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
+        **RobustBaseOperator.PARAMETERS,
+        "model_name": non_empty_str(),
+        "version": _VERSION,
+        "alias": non_empty_str(),
+        "sample_data": non_empty_str().or_none(),
+        "sample_rows": number_in(1, 10**7, integer=True),
+        "latency_budget": number_in(0, 3600, low_open=True).or_none(),
+        "require_approval": boolean(),
+        "reason": non_empty_str().or_none(),
+        "lease_ttl": number_in(10, 7 * 24 * 3600),
+        "lease_wait": number_in(0, 24 * 3600),
+    }
+
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        version: str | int,
+        alias: str = "champion",
+        sample_data: str | None = None,
+        sample_rows: int = 200,
+        latency_budget: float | None = None,
+        require_approval: bool = True,
+        reason: str | None = None,
+        lease_ttl: float = 1800,
+        lease_wait: float = 600,
+        **kwargs: Any,
+    ) -> None:
+        if "outlets" not in kwargs and "{{" not in model_name:
+            kwargs["outlets"] = [deployment_asset(model_name)]
+        super().__init__(**kwargs)
+        self.model_name = model_name
+        self.version = version
+        self.alias = alias
+        self.sample_data = sample_data
+        self.sample_rows = sample_rows
+        self.latency_budget = latency_budget
+        self.require_approval = require_approval
+        self.reason = reason
+        self.lease_ttl = lease_ttl
+        self.lease_wait = lease_wait
+
+    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+        from airflow_robust.operators._deploy_stage import deploy_stage
+
+        return deploy_stage(self, context, run, hook)
+
+
+class RollbackModelOperator(RobustBaseOperator):
+    """Move ``alias`` back to ``previous_<alias>`` (or ``to_version``); running it twice is harmless.
+
+    :param model_name: registered model name. :param alias: default ``"champion"``.
+    :param to_version: roll back to this version instead of ``previous_<alias>``.
+    :param reason: recorded in the alias history (required in spirit: say why).
+    """
+
+    stage = "rollback"
+    template_fields: Sequence[str] = ("model_name", "alias", "to_version", "reason", "experiment_name")
+    PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
+        **RobustBaseOperator.PARAMETERS,
+        "model_name": non_empty_str(),
+        "alias": non_empty_str(),
+        "to_version": _VERSION.or_none(),
+        "reason": non_empty_str(),
+        "lease_ttl": number_in(10, 7 * 24 * 3600),
+        "lease_wait": number_in(0, 24 * 3600),
+    }
+
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        alias: str = "champion",
+        to_version: str | int | None = None,
+        reason: str = "rollback requested",
+        lease_ttl: float = 600,
+        lease_wait: float = 600,
+        **kwargs: Any,
+    ) -> None:
+        if "outlets" not in kwargs and "{{" not in model_name:
+            kwargs["outlets"] = [deployment_asset(model_name)]
+        super().__init__(**kwargs)
+        self.model_name = model_name
+        self.alias = alias
+        self.to_version = to_version
+        self.reason = reason
+        self.lease_ttl = lease_ttl
+        self.lease_wait = lease_wait
+
+    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+        from airflow_robust.operators._deploy_stage import rollback_stage
+
+        return rollback_stage(self, context, run, hook)

@@ -1,0 +1,186 @@
+"""``PromoteModelOperator``: champion/challenger gate that fails closed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_robust.operators.base import RobustBaseOperator
+from airflow_robust.params import Constraint, boolean, non_empty_str, number_in, one_of, str_list
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.tracking.runs import StageRun
+
+_RULES = Constraint(
+    "a list of rule dicts such as {'metric': 'f1_macro', 'direction': 'higher', 'max_regression': 0.0}",
+    lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, Mapping) for x in v),
+    example_bad=("f1 > 0.8", {"metric": "f1"}),
+)
+_VERSION = Constraint(
+    "a registered model version number such as 3 or '3'",
+    lambda v: (isinstance(v, int) and not isinstance(v, bool) and v > 0) or (isinstance(v, str) and v.isdigit()),
+    example_bad=("latest", 0),
+)
+_GATES = Constraint(
+    "'auto' or a list of gate names such as ['validation', 'robustness']",
+    lambda v: v == "auto" or (isinstance(v, (list, tuple)) and all(isinstance(x, str) and x for x in v)),
+    example_bad=("all", [1]),
+)
+#: gate name -> operator class that writes its ``robust.<gate>.status`` tag
+GATE_OPERATORS = {"validation": "ValidateDataOperator", "robustness": "EvaluateRobustnessOperator"}
+
+
+class PromoteModelOperator(RobustBaseOperator):
+    """Decide whether ``candidate_version`` may replace ``@champion``; fail closed.
+
+    :param model_name: registered model name.
+    :param candidate_version: version to judge (templated; typically the train task's XCom).
+    :param rules: rule dicts (see :mod:`airflow_robust.registry.policy`); none at all refuses.
+    :param evaluation_data: data both candidate and champion are scored on, in this task (its
+        digest is recorded). URI, import-path callable, or SQL with ``conn_id``.
+    :param target: label column of ``evaluation_data``.
+    :param approval: ``"auto"`` (a passing candidate is approved for deployment) or ``"manual"``
+        (it gets alias ``challenger`` and ``robust.approval=pending`` for a reviewer).
+    :param required_gates: gates whose ``robust.<gate>.status`` must be ``passed`` on the version:
+        ``"auto"`` (default: validation and robustness when those operators are in the DAG) or a list.
+    :param on_missing_champion: ``"promote"`` (default: a rubber stamp, recorded) or ``"fail"``.
+    :param compare_on: ``"evaluation_data"`` (default) or ``"logged_metrics"`` (the metrics each
+        version's training run logged, on whatever data that was).
+    :param bootstrap_resamples: paired bootstrap resamples of each compared metric (0 = off).
+    :param confidence: bootstrap confidence level; default ``0.95``.
+    :param seed: bootstrap seed; default ``42``.
+    :param champion_alias: default ``"champion"``. :param challenger_alias: default ``"challenger"``.
+    :param on_failure: ``"fail"`` (default), ``"skip"`` or ``"warn"`` when the decision is "rejected".
+    :param lease_ttl: seconds a promotion lease lives (auto approval keeps it until deploy); 1800.
+    :param lease_wait: seconds to wait for another promotion of the same model; 600.
+
+    Returns (XCom) ``decision`` (``promoted`` | ``pending_approval`` | ``rejected``), ``checks``,
+    ``champion_version``, ``candidate_version``, ``rubber_stamp``, ``data_digest``, ``run_id``.
+    """
+
+    stage = "promotion"
+    template_fields: Sequence[str] = (
+        "model_name",
+        "candidate_version",
+        "rules",
+        "evaluation_data",
+        "target",
+        "conn_id",
+        "experiment_name",
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {"rules": "json"}
+    PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
+        **RobustBaseOperator.PARAMETERS,
+        "model_name": non_empty_str(),
+        "candidate_version": _VERSION,
+        "rules": _RULES,
+        "evaluation_data": non_empty_str().or_none(),
+        "target": non_empty_str().or_none(),
+        "approval": one_of("auto", "manual"),
+        "required_gates": _GATES,
+        "on_missing_champion": one_of("promote", "fail"),
+        "compare_on": one_of("evaluation_data", "logged_metrics"),
+        "bootstrap_resamples": number_in(0, 100_000, integer=True),
+        "confidence": number_in(0.5, 0.999),
+        "seed": number_in(0, 2**32 - 1, integer=True),
+        "champion_alias": non_empty_str(),
+        "challenger_alias": non_empty_str(),
+        "on_failure": one_of("fail", "skip", "warn"),
+        "features": str_list().or_none(),
+        "conn_id": non_empty_str().or_none(),
+        "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
+        "lease_ttl": number_in(10, 7 * 24 * 3600),
+        "lease_wait": number_in(0, 24 * 3600),
+        "write_description": boolean(),
+    }
+
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        candidate_version: str | int,
+        rules: Sequence[Mapping[str, Any]],
+        evaluation_data: str | None = None,
+        target: str | None = None,
+        approval: str = "manual",
+        required_gates: str | Sequence[str] = "auto",
+        on_missing_champion: str = "promote",
+        compare_on: str = "evaluation_data",
+        bootstrap_resamples: int = 0,
+        confidence: float = 0.95,
+        seed: int = 42,
+        champion_alias: str = "champion",
+        challenger_alias: str = "challenger",
+        on_failure: str = "fail",
+        features: Sequence[str] | None = None,
+        conn_id: str | None = None,
+        data_format: str | None = None,
+        lease_ttl: float = 1800,
+        lease_wait: float = 600,
+        write_description: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model_name = model_name
+        self.candidate_version = candidate_version
+        self.rules = rules
+        self.evaluation_data = evaluation_data
+        self.target = target
+        self.approval = approval
+        self.required_gates = required_gates
+        self.on_missing_champion = on_missing_champion
+        self.compare_on = compare_on
+        self.bootstrap_resamples = bootstrap_resamples
+        self.confidence = confidence
+        self.seed = seed
+        self.champion_alias = champion_alias
+        self.challenger_alias = challenger_alias
+        self.on_failure = on_failure
+        self.features = features
+        self.conn_id = conn_id
+        self.data_format = data_format
+        self.lease_ttl = lease_ttl
+        self.lease_wait = lease_wait
+        self.write_description = write_description
+
+    def check_parameters(self) -> None:
+        from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
+        from airflow_robust.registry.compare import KNOWN_METRICS
+        from airflow_robust.registry.policy import parse_rules
+
+        owner = type(self).__name__
+        try:
+            rules = parse_rules(self.rules)
+        except ConfigurationError as err:
+            raise InvalidParameterError(
+                "rules", owner, "a list of valid rule dicts", self.rules, detail=str(err)
+            ) from err
+        if self.compare_on == "evaluation_data":
+            for name, value in (("evaluation_data", self.evaluation_data), ("target", self.target)):
+                if not value:
+                    raise InvalidParameterError(name, owner, "set when compare_on='evaluation_data'", value)
+            unknown = sorted({r.metric for r in rules} - set(KNOWN_METRICS))
+            if unknown:
+                raise InvalidParameterError(
+                    "rules", owner, f"rules on metrics this task can compute {list(KNOWN_METRICS)}", unknown
+                )
+        if self.champion_alias == self.challenger_alias:
+            raise InvalidParameterError(
+                "challenger_alias",
+                owner,
+                f"different from champion_alias {self.champion_alias!r}",
+                self.challenger_alias,
+            )
+
+    def gate_names(self, context: Any) -> list[str]:
+        if self.required_gates != "auto":
+            return list(self.required_gates)
+        dag = context.get("dag") if hasattr(context, "get") else None
+        kinds = {type(task).__name__ for task in getattr(dag, "tasks", [])}
+        return [gate for gate, operator in GATE_OPERATORS.items() if operator in kinds]
+
+    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+        from airflow_robust.operators._promote_stage import promotion_stage
+
+        return promotion_stage(self, context, run, hook)

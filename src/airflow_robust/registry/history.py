@@ -1,0 +1,86 @@
+"""Alias history: MLflow keeps none, so every alias move is recorded here.
+
+Each move is one finished MLflow run in the experiment ``airflow-robust/alias-history``, tagged
+``robust.history.*`` (model, alias, from, to, action, who, why, DAG id and run, sequence number)
+with the full entry as ``entry.json``. Runs are append-only and visible in the MLflow UI;
+``read_history`` returns the entries of one model and alias in order. Writers hold the model's
+promotion lease (:mod:`airflow_robust.registry.lease`), so sequence numbers are gap-free.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+EXPERIMENT = "airflow-robust/alias-history"
+
+
+def _experiment_id(client: Any, artifact_root: str | None) -> str:
+    from airflow_robust.tracking.runs import ensure_experiment
+
+    return ensure_experiment(client, EXPERIMENT, artifact_root)
+
+
+def read_history(client: Any, model: str, alias: str | None = None) -> list[dict[str, Any]]:
+    """Entries for ``model`` (and ``alias``), oldest first."""
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    if experiment is None:
+        return []
+    query = f"tags.`robust.history.model` = '{_quote(model)}'"
+    if alias:
+        query += f" and tags.`robust.history.alias` = '{_quote(alias)}'"
+    runs = client.search_runs([experiment.experiment_id], query, max_results=5000)
+    entries = [_entry(run) for run in runs]
+    return sorted(entries, key=lambda e: (int(e.get("seq", 0)), e.get("at", 0.0)))
+
+
+def record_move(
+    client: Any,
+    *,
+    model: str,
+    alias: str,
+    from_version: str | None,
+    to_version: str | None,
+    action: str,
+    who: str,
+    why: str,
+    airflow: Mapping[str, str],
+    extra: Mapping[str, Any] | None = None,
+    artifact_root: str | None = None,
+) -> dict[str, Any]:
+    """Append one entry (the caller holds the model's lease)."""
+    previous = read_history(client, model, alias)
+    entry: dict[str, Any] = {
+        "seq": (int(previous[-1]["seq"]) + 1) if previous else 1,
+        "model": model,
+        "alias": alias,
+        "from": from_version or "",
+        "to": to_version or "",
+        "action": action,
+        "who": who,
+        "why": why,
+        "at": time.time(),
+        **{f"airflow_{k}": v for k, v in airflow.items()},
+        **(dict(extra) if extra else {}),
+    }
+    tags = {f"robust.history.{k}": str(v)[:5000] for k, v in entry.items() if not isinstance(v, (dict, list))}
+    tags["mlflow.runName"] = f"{model}@{alias}: {from_version or '-'} -> {to_version or '-'} ({action})"
+    run = client.create_run(_experiment_id(client, artifact_root), tags=tags)
+    client.log_dict(run.info.run_id, entry, "entry.json")
+    client.set_terminated(run.info.run_id, "FINISHED")
+    entry["run_id"] = run.info.run_id
+    return entry
+
+
+def _entry(run: Any) -> dict[str, Any]:
+    prefix = "robust.history."
+    entry: dict[str, Any] = {k[len(prefix) :]: v for k, v in run.data.tags.items() if k.startswith(prefix)}
+    entry["seq"] = int(entry.get("seq", 0))
+    entry["at"] = float(entry.get("at", 0.0))
+    entry["run_id"] = run.info.run_id
+    return entry
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")

@@ -1,0 +1,128 @@
+"""A per-model lease in the MLflow tracking store, so promotions of one model are serialized.
+
+MLflow has no compare-and-set on tags or aliases, but experiment names are unique in every
+tracking store (a database constraint): creating the experiment ``airflow-robust/lease/<model>``
+is an atomic "acquire". The experiment's tags say who holds it and until when. Releasing renames
+the experiment out of the way (by id, so a stale holder can never release someone else's lease)
+and deletes it. An expired lease is broken the same way by the next contender; two contenders
+breaking the same expired lease both rename the same old experiment id, and then only one of
+them can create the new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_robust.exceptions import InfrastructureError
+
+log = logging.getLogger(__name__)
+PREFIX = "airflow-robust/lease/"
+
+
+class LeaseTimeout(InfrastructureError):
+    """Another promotion of the same model held the lease for longer than we were willing to wait."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    model: str
+    holder: str
+    experiment_id: str
+    expires: float
+
+
+def lease_name(model: str) -> str:
+    return PREFIX + model
+
+
+def holder_of(client: Any, model: str) -> tuple[str, float] | None:
+    """(holder, expiry) of the live lease on ``model``, or ``None``."""
+    experiment = client.get_experiment_by_name(lease_name(model))
+    if experiment is None or experiment.lifecycle_stage != "active":
+        return None
+    return experiment.tags.get("robust.lease.holder", ""), float(experiment.tags.get("robust.lease.expires", "0"))
+
+
+def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | None:
+    """Take the lease if it is free, expired, or already ours (then extended); else ``None``."""
+    from mlflow.exceptions import MlflowException
+
+    name = lease_name(model)
+    expires = time.time() + ttl
+    tags = {"robust.lease.holder": holder, "robust.lease.expires": f"{expires:.3f}", "robust.lease.model": model}
+    try:
+        experiment_id = client.create_experiment(name, tags=tags)
+        return Lease(model, holder, experiment_id, expires)
+    except MlflowException as err:
+        if "already exists" not in str(err).lower() and getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+            raise
+    current = client.get_experiment_by_name(name)
+    if current is None:
+        return None  # released in between: the caller tries again
+    if current.tags.get("robust.lease.holder") == holder:
+        client.set_experiment_tag(current.experiment_id, "robust.lease.expires", f"{expires:.3f}")
+        return Lease(model, holder, current.experiment_id, expires)
+    if float(current.tags.get("robust.lease.expires", "0")) < time.time():
+        log.warning(
+            "Breaking the expired promotion lease on %s held by %s", model, current.tags.get("robust.lease.holder")
+        )
+        _retire(client, current.experiment_id, "expired")
+    return None
+
+
+def release(client: Any, lease: Lease) -> None:
+    """Give the lease back if we still hold it (a no-op when it expired and was taken over)."""
+    current = client.get_experiment_by_name(lease_name(lease.model))
+    if current is not None and current.experiment_id == lease.experiment_id:
+        _retire(client, lease.experiment_id, "released")
+
+
+def release_if_held_by(client: Any, model: str, holder: str) -> bool:
+    current = client.get_experiment_by_name(lease_name(model))
+    if current is not None and current.tags.get("robust.lease.holder") == holder:
+        _retire(client, current.experiment_id, "released")
+        return True
+    return False
+
+
+def acquire(client: Any, model: str, holder: str, *, ttl: float, wait: float, poll: float = 1.0) -> Lease:
+    """Wait up to ``wait`` seconds for the lease; ``LeaseTimeout`` (retryable) after that."""
+    deadline = time.monotonic() + wait
+    delay = min(poll, 0.2)
+    while True:
+        lease = try_acquire(client, model, holder, ttl)
+        if lease is not None:
+            return lease
+        if time.monotonic() >= deadline:
+            held = holder_of(client, model)
+            raise LeaseTimeout(
+                f"the promotion lease on {model!r} is held by {held[0] if held else 'someone'}; "
+                f"waited {wait:.0f} s (promotions of one model run one at a time)"
+            )
+        time.sleep(delay)
+        delay = min(delay * 1.5, poll)
+
+
+@contextmanager
+def held(client: Any, model: str, holder: str, *, ttl: float, wait: float) -> Iterator[Lease]:
+    lease = acquire(client, model, holder, ttl=ttl, wait=wait)
+    try:
+        yield lease
+    finally:
+        release(client, lease)
+
+
+def _retire(client: Any, experiment_id: str, why: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.rename_experiment(experiment_id, f"airflow-robust/lease-{why}/{uuid.uuid4().hex}")
+        client.delete_experiment(experiment_id)
+    except MlflowException as err:  # already retired by another contender
+        log.debug("lease experiment %s already retired: %s", experiment_id, err)

@@ -1,0 +1,88 @@
+"""Serving check of a model version, run in a fresh process: ``python -m airflow_robust.registry.serving``.
+
+Loads the model through ``mlflow.pyfunc`` (as a serving container would), predicts on its logged
+input example and on a sample of the given data, checks the outputs against the model
+signature, and times the sample prediction. Prints one JSON object; exit code 0 = passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+
+def check(model_uri: str, sample_path: str | None, budget_seconds: float | None) -> dict[str, Any]:
+    import mlflow
+    import numpy as np
+    import pandas as pd
+
+    report: dict[str, Any] = {"model_uri": model_uri, "problems": []}
+    started = time.perf_counter()
+    model = mlflow.pyfunc.load_model(model_uri)
+    report["load_seconds"] = time.perf_counter() - started
+    signature = model.metadata.signature
+    report["has_signature"] = signature is not None
+    frames: dict[str, Any] = {}
+    try:
+        example = model.metadata.load_input_example(_local_dir(model_uri))
+    except Exception:  # noqa: BLE001 - a missing example is reported, not fatal
+        example = None
+    if example is not None:
+        frames["input_example"] = pd.DataFrame(example)
+    else:
+        report["problems"].append("the model has no input example")
+    if sample_path:
+        frames["sample"] = pd.read_parquet(sample_path)
+    for label, frame in frames.items():
+        started = time.perf_counter()
+        try:
+            output = model.predict(frame)
+        except Exception as err:  # noqa: BLE001
+            report["problems"].append(f"predict on the {label} failed: {type(err).__name__}: {str(err)[:300]}")
+            continue
+        seconds = time.perf_counter() - started
+        values = np.asarray(output)
+        report[f"{label}_rows"] = len(frame)
+        report[f"{label}_seconds"] = seconds
+        if len(values) != len(frame):
+            report["problems"].append(f"{label}: {len(values)} predictions for {len(frame)} rows")
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            report["problems"].append(f"{label}: non-finite predictions")
+        if signature is not None and signature.outputs is not None:
+            expected = len(signature.outputs.inputs)
+            columns = 1 if values.ndim == 1 else values.shape[1]
+            if expected != columns:
+                report["problems"].append(f"{label}: {columns} output columns, the signature declares {expected}")
+        if label == "sample" and budget_seconds is not None and seconds > budget_seconds:
+            report["problems"].append(f"sample prediction took {seconds:.3f} s > budget {budget_seconds:g} s")
+    if signature is None:
+        report["problems"].append("the model has no signature")
+    report["passed"] = not report["problems"]
+    return report
+
+
+def _local_dir(model_uri: str) -> str:
+    from mlflow.artifacts import download_artifacts
+
+    return download_artifacts(model_uri)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model_uri")
+    parser.add_argument("--sample")
+    parser.add_argument("--budget", type=float)
+    args = parser.parse_args(argv)
+    try:
+        report = check(args.model_uri, args.sample, args.budget)
+    except Exception as err:  # noqa: BLE001 - the parent reads the JSON
+        report = {"passed": False, "problems": [f"{type(err).__name__}: {str(err)[:500]}"]}
+    print(json.dumps(report, default=str))
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
