@@ -18,6 +18,7 @@ _EXPORTS: dict[str, str] = {
     "RobustnessCheckFailed": "airflow_robust.exceptions",
     "PromoteModelOperator": "airflow_robust.operators.promote",
     "DeployModelOperator": "airflow_robust.operators.deploy",
+    "ModelApprovalSensor": "airflow_robust.sensors.approval",
     "RollbackModelOperator": "airflow_robust.operators.deploy",
     "PromotionRejected": "airflow_robust.exceptions",
     "DeploymentRefused": "airflow_robust.exceptions",
@@ -44,6 +45,7 @@ __all__ = [
     "InvalidParameterError",
     "MlflowHook",
     "MlflowRunLink",
+    "ModelApprovalSensor",
     "PromoteModelOperator",
     "PromotionRejected",
     "RobustnessCheckFailed",
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
     from airflow_robust.operators.robustness import EvaluateRobustnessOperator
     from airflow_robust.operators.train import TrainModelOperator
     from airflow_robust.operators.validate import ValidateDataOperator
+    from airflow_robust.sensors.approval import ModelApprovalSensor
     from airflow_robust.stage import mlflow_stage_run
 
 

@@ -28,6 +28,8 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             },
         ],
+        "sensors": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.sensors.approval"]}],
+        "triggers": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.triggers.approval"]}],
         "hooks": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.hooks.mlflow"]}],
         "connection-types": [
             {

@@ -35,7 +35,7 @@ def check(model_uri: str, sample_path: str | None, budget_seconds: float | None)
     else:
         report["problems"].append("the model has no input example")
     if sample_path:
-        frames["sample"] = pd.read_parquet(sample_path)
+        frames["sample"] = _as_request(pd.read_parquet(sample_path), signature, report["problems"])
     for label, frame in frames.items():
         started = time.perf_counter()
         try:
@@ -62,6 +62,23 @@ def check(model_uri: str, sample_path: str | None, budget_seconds: float | None)
         report["problems"].append("the model has no signature")
     report["passed"] = not report["problems"]
     return report
+
+
+def _as_request(sample: Any, signature: Any, problems: list[str]) -> Any:
+    """The sample as a serving request carries it: the signature's columns, JSON numbers as its types."""
+    if signature is None or signature.inputs is None:
+        return sample
+    specs = [(getattr(c, "name", None), str(getattr(c, "type", ""))) for c in signature.inputs.inputs]
+    if not specs or not all(isinstance(name, str) for name, _ in specs):
+        return sample
+    missing = [name for name, _ in specs if name not in sample.columns]
+    if missing:
+        problems.append(f"the sample lacks the signature's input columns {missing}")
+    out = sample[[name for name, _ in specs if name in sample.columns]].copy()
+    for name, kind in specs:  # a JSON request's integers arrive as the declared float type
+        if name in out.columns and kind.lower().endswith(("double", "float")) and out[name].dtype.kind in "iu":
+            out[name] = out[name].astype(float)
+    return out
 
 
 def _local_dir(model_uri: str) -> str:

@@ -1,0 +1,82 @@
+"""The promotion example DAGs for real: dag.test(), a deferred approval sensor, a reviewer using MlflowClient."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_robust.registry.aliases import resolve
+from airflow_robust.registry.history import read_history
+from tests.system.test_example_dags import client_for, load_dag
+
+pytestmark = pytest.mark.system
+MODEL = "seattle_weather"
+
+
+def reviewer(home: Path, stop: threading.Event, seen: dict[str, Any]) -> None:
+    """Wait for a pending version, check what the reviewer would see, approve it as the UI would."""
+    client = client_for(home)
+    while not stop.is_set():
+        try:
+            pending = client.search_model_versions(f"name = '{MODEL}' and tags.`robust.approval` = 'pending'")
+        except Exception:
+            pending = []
+        if pending:
+            version = pending[0]
+            seen["version"] = str(version.version)
+            seen["description"] = version.description
+            seen["challenger"] = resolve(client, MODEL, "challenger")
+            client.set_model_version_tag(MODEL, version.version, "robust.approval.by", "reviewer@example.com")
+            client.set_model_version_tag(MODEL, version.version, "robust.approval", "approved")
+            return
+        time.sleep(1)
+
+
+def test_manual_review_then_auto_promotion(airflow_db: Path) -> None:
+    client = client_for(airflow_db)
+    stop, seen = threading.Event(), {}
+    thread = threading.Thread(target=reviewer, args=(airflow_db, stop, seen), daemon=True)
+    thread.start()
+    logical_date = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    try:
+        dag_run = load_dag("robust_promotion").test(logical_date=logical_date, run_after=logical_date)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert states == dict.fromkeys(
+        ["export_dataset", "validate", "train", "robustness", "promote", "approval", "deploy"], "success"
+    ), states
+    version = seen["version"]
+    assert seen["challenger"] == version
+    assert "airflow-robust promotion: pending approval" in seen["description"]
+    assert "| gate:validation | PASS |" in seen["description"] and "| gate:robustness | PASS |" in seen["description"]
+    record = client.get_model_version(MODEL, version)
+    assert record.tags["robust.approval"] == "approved" and record.tags["robust.approval.decided_at"]
+    assert record.tags["robust.promotion.status"] == "passed" and record.tags["robust.robustness.status"] == "passed"
+    assert record.tags["robust.validation.status"] == "passed"
+    assert record.tags["robust.promotion.run"].startswith("http")
+    assert resolve(client, MODEL, "champion") == version and resolve(client, MODEL, "challenger") is None
+    promote = dag_run.get_task_instance("promote").xcom_pull(task_ids="promote")
+    assert promote["decision"] == "pending_approval" and promote["rubber_stamp"] is True
+    decision_run = client.get_run(promote["run_id"])
+    assert decision_run.data.tags["robust.promotion.status"] == "passed"
+    assert "decision.json" in {a.path for a in client.list_artifacts(promote["run_id"])}
+    history = read_history(client, MODEL, "champion")
+    assert [(h["from"], h["to"], h["who"]) for h in history] == [("", version, "reviewer@example.com")]
+
+    # the same loop without a person: the next version is judged against the champion and deployed
+    later = datetime(2026, 2, 2, tzinfo=timezone.utc)
+    auto_run = load_dag("robust_promotion_auto").test(logical_date=later, run_after=later)
+    assert {ti.task_id: ti.state for ti in auto_run.get_task_instances()}["deploy"] == "success"
+    auto = auto_run.get_task_instance("promote").xcom_pull(task_ids="promote")
+    assert auto["decision"] == "promoted" and auto["champion_version"] == version and auto["rubber_stamp"] is False
+    new = auto_run.get_task_instance("train").xcom_pull(task_ids="train")["version"]
+    assert resolve(client, MODEL, "champion") == new and resolve(client, MODEL, "previous_champion") == version
+    history = read_history(client, MODEL, "champion")
+    assert [(h["from"], h["to"]) for h in history] == [("", version), (version, new)]
