@@ -1,20 +1,7 @@
-"""Shared tasks of the example DAGs: validate, train and stress-test a weather classifier on Seattle's daily weather.
+"""Tasks the example DAGs share: export seattle-weather, validate, train, stress-test.
 
-``export_dataset`` writes the seattle-weather dataset (shipped inside the ``vega-datasets``
-PyPI package: 1,461 real days, 2012-2015) to storage and logs its own MLflow child run with
-``mlflow_stage_run``. ``validate`` is the Great Expectations gate (``suites/seattle_weather.json``):
-failing rows go to a quarantine file, passing rows to a clean file, and a critical failure stops
-the run before training. ``train`` fits a random forest on the clean rows, logs metrics, the
-model and a reference profile, and registers a version of ``seattle_weather``. ``robustness``
-stress-tests that version on a held-out quarter of the days (noise, missing values, unit shift,
-outliers, class-prior shift, slices, calibration) and tags the version with the result; a
-promotion step would follow it. Weather classes overlap (drizzle vs rain vs fog), so individual
-predictions flip easily under noise: this example gates on degradation (AUDC), the worst slice,
-calibration and the gain over a dummy model rather than on the flip rate.
-
-Trigger with ``{"corrupt": true}`` to see the gate close: the export then injects nulls,
-impossible values and a renamed column. Storage defaults to ``$AIRFLOW_HOME/data``; set
-``AIRFLOW_ROBUST_DATA_URI`` (e.g. ``s3://bucket/airflow-robust``) for workers that share no disk.
+``training_tasks()`` adds them to the DAG being defined; ``robust_training`` and the promotion
+DAGs call it. See ``robust_training.py`` for what each task does and how to trigger it.
 """
 
 from __future__ import annotations

@@ -150,3 +150,11 @@ def test_one_failing_rule_among_passing_ones_rejects() -> None:
 def test_bad_rules_are_named(rules: object, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         parse_rules(rules)
+
+
+def test_unscorable_candidate_or_candidate_already_champion_rejects() -> None:
+    rules = parse_rules([F1_NO_REGRESSION])
+    broken = decide(rules, {}, {"f1": 0.8}, candidate_error="OSError: model.skops missing")
+    assert not broken.promotable and outcomes(broken)["candidate"] == ERROR and "model.skops missing" in broken.reason
+    again = decide(rules, {"f1": 0.8}, {"f1": 0.8}, already_champion=True)
+    assert not again.promotable and not again.rubber_stamp and outcomes(again)["candidate"] == FAIL

@@ -99,3 +99,10 @@ def open_for_write(uri: str) -> AbstractContextManager[IO[bytes]]:
     path = ObjectStoragePath(uri)
     path.parent.mkdir(parents=True, exist_ok=True)
     return cast("AbstractContextManager[IO[bytes]]", path.open("wb"))  # type: ignore[no-untyped-call]
+
+
+def model_features(explicit: Any, model: Any, frame: Any, target: str) -> tuple[list[str], list[str]]:
+    """(feature columns, those missing from ``frame``): ``explicit``, else the model's own, else all but ``target``."""
+    names = [str(c) for c in explicit] if explicit else [str(c) for c in getattr(model, "feature_names_in_", [])]
+    names = names or [str(c) for c in frame.columns if c != target]
+    return names, [c for c in names if c not in frame.columns]

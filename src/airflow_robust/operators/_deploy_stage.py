@@ -31,7 +31,7 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
 
     from airflow_robust.operators._promote_stage import APPROVAL_TAG, get_version
     from airflow_robust.registry.aliases import move_alias, resolve
-    from airflow_robust.registry.lease import acquire, release
+    from airflow_robust.registry.lease import held, holder_for
 
     owner = type(op).__name__
     client = hook.get_client()
@@ -48,9 +48,8 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
             f"version {version} of {name!r} failed its serving check: {'; '.join(serving.get('problems', []))}",
             summary={"serving_check": serving},
         )
-    holder = f"{run.identity.dag_id}/{run.identity.run_id}"
-    lease = acquire(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait))
-    try:
+    holder = holder_for(run.identity.dag_id, run.identity.run_id)
+    with held(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait)):
         record = client.get_model_version(name, version)  # re-read just before the write
         _require_approval(op, record)
         expected = (
@@ -78,8 +77,6 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
         client.set_model_version_tag(
             name, version, f"robust.deploy.{op.alias}", config.run_url(run.experiment_id, run.run_id)
         )
-    finally:
-        release(client, lease)
     metrics = _training_metrics(client, record)
     summary = {
         "model_name": name,
@@ -156,33 +153,24 @@ def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook:
 
     from airflow_robust.operators._promote_stage import get_version
     from airflow_robust.registry.aliases import move_alias, previous_alias, resolve
-    from airflow_robust.registry.history import read_history
-    from airflow_robust.registry.lease import acquire, release
+    from airflow_robust.registry.lease import held, holder_for
 
-    owner = type(op).__name__
     client = hook.get_client()
-    config = hook.get_config()
     name = op.model_name
-    holder = f"{run.identity.dag_id}/{run.identity.run_id}"
-    lease = acquire(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait))
-    try:
+    holder = holder_for(run.identity.dag_id, run.identity.run_id)
+    with held(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait)):
         current = resolve(client, name, op.alias)
         target = str(op.to_version) if op.to_version is not None else resolve(client, name, previous_alias(op.alias))
-        if target is not None:
-            get_version(client, name, target, owner, parameter="to_version")
-        if target is None or target == current:
-            history = read_history(client, name, op.alias)
-            last = history[-1] if history else None
-            if last and last.get("action") == "rollback" and last.get("to") == (current or ""):
-                op.log.info("%s@%s already rolled back to version %s; nothing to do.", name, op.alias, current)
-                noop: dict[str, Any] = {"model_name": name, "alias": op.alias, "version": current, "action": "noop"}
-                mlflow.log_dict(noop, "decision.json")
-                return noop
-            if target == current:
-                return {"model_name": name, "alias": op.alias, "version": current, "action": "noop"}
+        if target == current or (target is None and _rolled_back_to(client, name, op.alias, current)):
+            op.log.info("%s@%s already points at version %s; nothing to do.", name, op.alias, current)
+            noop: dict[str, Any] = {"model_name": name, "alias": op.alias, "version": current, "action": "noop"}
+            mlflow.log_dict(noop, "decision.json")
+            return noop
+        if target is None:
             raise ConfigurationError(
                 f"{name}@{op.alias} has no {previous_alias(op.alias)} to roll back to; give to_version explicitly"
             )
+        get_version(client, name, target, type(op).__name__, parameter="to_version")
         entry = move_alias(
             client,
             name=name,
@@ -193,13 +181,11 @@ def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook:
             who=_who(run),
             why=op.reason,
             airflow=_airflow(run),
-            artifact_root=config.artifact_root,
+            artifact_root=hook.get_config().artifact_root,
             keep_previous=False,
         )
         if current is not None:
             client.set_model_version_tag(name, current, "robust.deploy.status", "rolled_back")
-    finally:
-        release(client, lease)
     summary: dict[str, Any] = {
         "model_name": name,
         "alias": op.alias,
@@ -212,3 +198,11 @@ def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook:
     mlflow.log_dict(summary, "decision.json")
     mlflow.set_tags({"robust.rollback.status": "done", "robust.model_name": name})
     return summary
+
+
+def _rolled_back_to(client: Any, name: str, alias: str, current: str | None) -> bool:
+    """Whether the last move of ``name@alias`` was a rollback to ``current`` (a second rollback is a no-op)."""
+    from airflow_robust.registry.history import read_history
+
+    history = read_history(client, name, alias)
+    return bool(history) and history[-1].get("action") == "rollback" and history[-1].get("to") == (current or "")

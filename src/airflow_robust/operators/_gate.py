@@ -9,6 +9,7 @@ the gate's non-retryable error carrying the summary.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from airflow_robust.exceptions import GateFailure
@@ -46,3 +47,14 @@ def conclude(
         log.warning("%s gate failed (on_failure='skip', skipping downstream): %s", gate, reason)
         raise AirflowSkipException(f"{gate} gate failed: {reason}")
     raise error(f"{gate} gate failed: {reason}", summary=summary)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NaN/inf floats as ``None`` (strict JSON for XCom and ``decision.json``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import InvalidParameterError, PromotionRejected
+from airflow_robust.operators._gate import jsonable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -48,8 +49,8 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
 
     from airflow_robust.operators._gate import conclude
     from airflow_robust.registry.aliases import resolve
-    from airflow_robust.registry.lease import acquire, release
-    from airflow_robust.registry.policy import ERROR, FAIL, Check, decide, parse_rules
+    from airflow_robust.registry.lease import acquire, holder_for, release
+    from airflow_robust.registry.policy import decide, parse_rules
 
     owner = type(op).__name__
     client = hook.get_client()
@@ -58,7 +59,7 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
     name, candidate = op.model_name, str(op.candidate_version)
     version = get_version(client, name, candidate, owner)
     identity = run.identity
-    holder = f"{identity.dag_id}/{identity.run_id}"
+    holder = holder_for(identity.dag_id, identity.run_id)
     lease = acquire(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait))
     keep_lease = False
     try:
@@ -70,19 +71,12 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
             scores.candidate,
             None if champion is None else (scores.champion or {}),
             champion_error=scores.champion_error,
+            candidate_error=scores.candidate_error,
+            already_champion=champion == candidate,
             on_missing_champion=op.on_missing_champion,
             intervals=scores.intervals,
             gates=gates,
         )
-        extra = []
-        if scores.candidate_error:
-            extra.append(Check("candidate", "", ERROR, f"candidate could not be scored: {scores.candidate_error}"))
-        if champion == candidate:
-            extra.append(Check("candidate", "", FAIL, f"version {candidate} already is @{op.champion_alias}"))
-        if extra:
-            decision.checks[:0] = extra
-            decision.promotable, decision.rubber_stamp = False, False
-            decision.reason = "; ".join(f"{c.name}: {c.reason}" for c in extra) + "; " + decision.reason
         outcome = "rejected"
         if decision.promotable:
             outcome = "promoted" if op.approval == "auto" else "pending_approval"
@@ -95,7 +89,7 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
             "champion_alias": op.champion_alias,
             "approval": op.approval,
             "rubber_stamp": decision.rubber_stamp,
-            "checks": {c.name: _jsonable(c.__dict__) for c in decision.checks},
+            "checks": {c.name: jsonable(c.__dict__) for c in decision.checks},
             "gates": gates,
             "compare_on": op.compare_on,
             "data_digest": scores.digest,
@@ -107,7 +101,7 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
         mlflow.set_tags(
             {"robust.promotion.decision": outcome, "robust.model_name": name, "robust.candidate": candidate}
         )
-        _record_on_version(op, client, name, candidate, summary, decision.reason, config, identity)
+        _record_on_version(op, client, version, summary, decision.reason, config, identity)
         keep_lease = outcome == "promoted"  # held until DeployModelOperator of this DAG run moves the alias
     finally:
         if not keep_lease:
@@ -207,9 +201,9 @@ def _load(name: str, version: str) -> Any:
 
 
 def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:
-    names = list(op.features or []) or [str(c) for c in getattr(model, "feature_names_in_", [])]
-    names = names or [str(c) for c in frame.columns if c != op.target]
-    missing = [c for c in names if c not in frame.columns]
+    from airflow_robust.operators._data import model_features
+
+    names, missing = model_features(op.features, model, frame, str(op.target))
     if missing:
         raise ValueError(f"evaluation_data lacks the model's feature columns {missing}")
     return names
@@ -243,13 +237,13 @@ def _log(scores: Scores, checks: list[Any]) -> None:
 def _record_on_version(
     op: PromoteModelOperator,
     client: Any,
-    name: str,
-    version: str,
+    record: Any,
     summary: dict[str, Any],
     reason: str,
     config: Any,
     identity: Any,
 ) -> None:
+    name, version = str(record.name), str(record.version)
     outcome = summary["decision"]
     tags = {
         "robust.promotion.status": "passed" if outcome != "rejected" else "failed",
@@ -270,8 +264,7 @@ def _record_on_version(
     if outcome == "pending_approval":
         client.set_registered_model_alias(name, op.challenger_alias, version)
     if op.write_description:
-        current = client.get_model_version(name, version).description or ""
-        head = current.split(_MARK)[0].rstrip()
+        head = (record.description or "").split(_MARK)[0].rstrip()
         text = (head + "\n\n" if head else "") + _MARK + "\n" + review_markdown(summary, reason, config)
         client.update_model_version(name, version, description=text[:60000])
 
@@ -321,13 +314,3 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return "" if value is None else str(value)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value

@@ -9,6 +9,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
+from airflow_robust.operators._gate import jsonable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -79,7 +80,7 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
         passed, reason = True, f"all {len(checks)} checks passed"
     summary = {
         "passed": passed,
-        "checks": _jsonable(checks),
+        "checks": jsonable(checks),
         "clean_metric": report.clean_metric,
         "metric": metric,
         "audc": _num(report.audc),
@@ -132,13 +133,9 @@ def load_model(model_uri: str, owner: str) -> Any:
 
 
 def _features(op: EvaluateRobustnessOperator, model: Any, frame: Any, owner: str) -> list[str]:
-    if op.features:
-        names = list(op.features)
-    else:
-        names = [str(c) for c in getattr(model, "feature_names_in_", [])] or [
-            str(c) for c in frame.columns if c != op.target
-        ]
-    missing = [c for c in names if c not in frame.columns]
+    from airflow_robust.operators._data import model_features
+
+    names, missing = model_features(op.features, model, frame, op.target)
     if missing:
         raise InvalidParameterError(
             "features" if op.features else "data",
@@ -194,7 +191,7 @@ def _log(report: Any, figures: dict[str, float | None], checks: dict[str, Any]) 
 
     metrics = {_metric_key(k): float(v) for k, v in figures.items() if v is not None and math.isfinite(v)}
     mlflow.log_metrics(metrics)
-    mlflow.log_dict({**report.to_dict(), "checks": _jsonable(checks)}, "robustness.json")
+    mlflow.log_dict({**report.to_dict(), "checks": jsonable(checks)}, "robustness.json")
     with tempfile.TemporaryDirectory() as tmp:
         if report.curves:
             mlflow.log_artifact(degradation_png(report, os.path.join(tmp, "degradation_curve.png")))
@@ -232,13 +229,3 @@ def _metric_key(name: str) -> str:
 
 def _num(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -112,17 +112,7 @@ def _validate_frame(
 
     _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format, allow_empty=True)
     if frame.empty and not op.allow_empty:
-        summary = {
-            "success": False,
-            "statistics": {},
-            "failed_expectations": [],
-            "warnings": [],
-            "quarantined_rows": 0,
-            "clean_rows": 0,
-            "rows": 0,
-            "report_uri": None,
-        }
-        return summary, False, f"the data at {source.display} has no rows (allow_empty=False)"
+        return _empty_summary(), False, f"the data at {source.display} has no rows (allow_empty=False)"
     outcome = validate_frame(frame, specs, name=name, docs_dir=docs_dir)
     quarantined, clean = _quarantine(op, frame, outcome)
     summary = _summary(outcome, rows=len(frame), quarantined=quarantined, clean=clean)
@@ -154,17 +144,7 @@ def _validate_sql(
         count_sql = f"SELECT COUNT(*) FROM ({relation}) AS q" if relation else f"SELECT COUNT(*) FROM {source.location}"
         rows = int(connection.execute(sa.text(count_sql)).scalar_one())
     if rows == 0 and not op.allow_empty:
-        summary = {
-            "success": False,
-            "statistics": {},
-            "failed_expectations": [],
-            "warnings": [],
-            "quarantined_rows": 0,
-            "clean_rows": 0,
-            "rows": 0,
-            "report_uri": None,
-        }
-        return summary, False, f"{source.display} has no rows (allow_empty=False)"
+        return _empty_summary(), False, f"{source.display} has no rows (allow_empty=False)"
     url = engine.url.render_as_string(hide_password=False)
     outcome = validate_sql(
         url, query=relation, table=None if relation else source.location, specs=specs, name=name, docs_dir=docs_dir
@@ -253,3 +233,17 @@ def _tag_model_version(op: ValidateDataOperator, hook: MlflowHook, _continue: bo
     hook.get_client().set_model_version_tag(
         op.model_name, str(op.model_version), "robust.validation.status", "passed" if passed else "failed"
     )
+
+
+def _empty_summary() -> dict[str, Any]:
+    """The result of a gate that closed on empty data before validating anything."""
+    return {
+        "success": False,
+        "statistics": {},
+        "failed_expectations": [],
+        "warnings": [],
+        "quarantined_rows": 0,
+        "clean_rows": 0,
+        "rows": 0,
+        "report_uri": None,
+    }

@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 DEPLOY_ASSET_PREFIX = "x-airflow-robust://deploy/"
 
 
+def _with_deployment_outlet(kwargs: dict[str, Any], model_name: str) -> dict[str, Any]:
+    """Default ``outlets`` to the model's deployment Asset (not when the name is templated)."""
+    if "outlets" not in kwargs and "{{" not in model_name:
+        kwargs["outlets"] = [deployment_asset(model_name)]
+    return kwargs
+
+
 def deployment_asset(model_name: str) -> Any:
     """The Asset a deployment of ``model_name`` updates (schedule other DAGs on it)."""
     from airflow.sdk import Asset
@@ -71,9 +78,7 @@ class DeployModelOperator(RobustBaseOperator):
         lease_wait: float = 600,
         **kwargs: Any,
     ) -> None:
-        if "outlets" not in kwargs and "{{" not in model_name:
-            kwargs["outlets"] = [deployment_asset(model_name)]
-        super().__init__(**kwargs)
+        super().__init__(**_with_deployment_outlet(kwargs, model_name))
         self.model_name = model_name
         self.version = version
         self.alias = alias
@@ -122,9 +127,7 @@ class RollbackModelOperator(RobustBaseOperator):
         lease_wait: float = 600,
         **kwargs: Any,
     ) -> None:
-        if "outlets" not in kwargs and "{{" not in model_name:
-            kwargs["outlets"] = [deployment_asset(model_name)]
-        super().__init__(**kwargs)
+        super().__init__(**_with_deployment_outlet(kwargs, model_name))
         self.model_name = model_name
         self.alias = alias
         self.to_version = to_version

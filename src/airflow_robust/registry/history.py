@@ -13,13 +13,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_robust.tracking.runs import ensure_experiment
+
 EXPERIMENT = "airflow-robust/alias-history"
-
-
-def _experiment_id(client: Any, artifact_root: str | None) -> str:
-    from airflow_robust.tracking.runs import ensure_experiment
-
-    return ensure_experiment(client, EXPERIMENT, artifact_root)
 
 
 def read_history(client: Any, model: str, alias: str | None = None) -> list[dict[str, Any]]:
@@ -66,7 +62,7 @@ def record_move(
     }
     tags = {f"robust.history.{k}": str(v)[:5000] for k, v in entry.items() if not isinstance(v, (dict, list))}
     tags["mlflow.runName"] = f"{model}@{alias}: {from_version or '-'} -> {to_version or '-'} ({action})"
-    run = client.create_run(_experiment_id(client, artifact_root), tags=tags)
+    run = client.create_run(ensure_experiment(client, EXPERIMENT, artifact_root), tags=tags)
     client.log_dict(run.info.run_id, entry, "entry.json")
     client.set_terminated(run.info.run_id, "FINISHED")
     entry["run_id"] = run.info.run_id

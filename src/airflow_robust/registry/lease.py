@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_robust.exceptions import InfrastructureError
+from airflow_robust.tracking.runs import already_exists
 
 log = logging.getLogger(__name__)
 PREFIX = "airflow-robust/lease/"
@@ -35,6 +36,11 @@ class Lease:
     holder: str
     experiment_id: str
     expires: float
+
+
+def holder_for(dag_id: str, run_id: str) -> str:
+    """Who holds a lease: the DAG run (so its promote and deploy tasks share one)."""
+    return f"{dag_id}/{run_id}"
 
 
 def lease_name(model: str) -> str:
@@ -60,7 +66,7 @@ def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | Non
         experiment_id = client.create_experiment(name, tags=tags)
         return Lease(model, holder, experiment_id, expires)
     except MlflowException as err:
-        if "already exists" not in str(err).lower() and getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+        if not already_exists(err):
             raise
     current = client.get_experiment_by_name(name)
     if current is None:
@@ -81,14 +87,6 @@ def release(client: Any, lease: Lease) -> None:
     current = client.get_experiment_by_name(lease_name(lease.model))
     if current is not None and current.experiment_id == lease.experiment_id:
         _retire(client, lease.experiment_id, "released")
-
-
-def release_if_held_by(client: Any, model: str, holder: str) -> bool:
-    current = client.get_experiment_by_name(lease_name(model))
-    if current is not None and current.tags.get("robust.lease.holder") == holder:
-        _retire(client, current.experiment_id, "released")
-        return True
-    return False
 
 
 def acquire(client: Any, model: str, holder: str, *, ttl: float, wait: float, poll: float = 1.0) -> Lease:

@@ -165,17 +165,24 @@ def decide(
     champion: Mapping[str, float | None] | None,
     *,
     champion_error: str | None = None,
+    candidate_error: str | None = None,
+    already_champion: bool = False,
     on_missing_champion: str = "promote",
     intervals: Mapping[str, tuple[float, float]] | None = None,
     gates: Mapping[str, str] | None = None,
 ) -> Decision:
     """Evaluate ``rules`` for ``candidate`` against ``champion`` (``None``: there is no champion).
 
-    ``champion_error`` says the champion exists but could not be scored. ``intervals`` maps a
+    ``champion_error`` says the champion exists but could not be scored, ``candidate_error`` that
+    the candidate could not (an ERROR check); ``already_champion`` is a FAIL. ``intervals`` maps a
     metric to the bootstrap confidence interval of its improvement. ``gates`` maps a required
     upstream gate to the candidate's recorded status (anything but ``"passed"`` fails).
     """
     checks: list[Check] = []
+    if candidate_error is not None:
+        checks.append(Check("candidate", "", ERROR, f"candidate could not be scored: {candidate_error}"))
+    if already_champion:
+        checks.append(Check("candidate", "", FAIL, "the candidate already is the champion"))
     for gate, status in (gates or {}).items():
         ok = status == "passed"
         checks.append(

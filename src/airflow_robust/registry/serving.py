@@ -21,13 +21,14 @@ def check(model_uri: str, sample_path: str | None, budget_seconds: float | None)
 
     report: dict[str, Any] = {"model_uri": model_uri, "problems": []}
     started = time.perf_counter()
-    model = mlflow.pyfunc.load_model(model_uri)
+    local = mlflow.artifacts.download_artifacts(model_uri)  # fetched once: the model and its input example
+    model = mlflow.pyfunc.load_model(local)
     report["load_seconds"] = time.perf_counter() - started
     signature = model.metadata.signature
     report["has_signature"] = signature is not None
     frames: dict[str, Any] = {}
     try:
-        example = model.metadata.load_input_example(_local_dir(model_uri))
+        example = model.metadata.load_input_example(local)
     except Exception:  # noqa: BLE001 - a missing example is reported, not fatal
         example = None
     if example is not None:
@@ -79,12 +80,6 @@ def _as_request(sample: Any, signature: Any, problems: list[str]) -> Any:
         if name in out.columns and kind.lower().endswith(("double", "float")) and out[name].dtype.kind in "iu":
             out[name] = out[name].astype(float)
     return out
-
-
-def _local_dir(model_uri: str) -> str:
-    from mlflow.artifacts import download_artifacts
-
-    return download_artifacts(model_uri)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow_robust.exceptions import ConfigurationError
 from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity
+from airflow_robust.tracking.runs import already_exists
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def register_version(
     try:
         client.create_registered_model(name, description="Registered by airflow-robust.")
     except MlflowException as err:
-        if getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS" and "already exists" not in str(err).lower():
+        if not already_exists(err):
             raise
     version = client.create_model_version(
         name=name, source=model_uri, run_id=run_id, tags=dict(tags), description=description

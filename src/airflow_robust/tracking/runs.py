@@ -47,6 +47,11 @@ class StageRun:
     stage: str
 
 
+def already_exists(err: BaseException) -> bool:
+    """Whether an ``MlflowException`` says the entity being created exists already (a lost race)."""
+    return getattr(err, "error_code", "") == "RESOURCE_ALREADY_EXISTS" or "already exists" in str(err).lower()
+
+
 def ensure_experiment(client: Any, name: str, artifact_root: str | None = None) -> str:
     """The id of experiment ``name``, created (race-safe) if missing; restored if deleted."""
     from mlflow.exceptions import MlflowException
@@ -57,7 +62,7 @@ def ensure_experiment(client: Any, name: str, artifact_root: str | None = None) 
         try:
             return str(client.create_experiment(name, artifact_location=location))
         except MlflowException as err:
-            if "already exists" not in str(err).lower() and getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+            if not already_exists(err):
                 raise
             experiment = client.get_experiment_by_name(name)
             if experiment is None:
