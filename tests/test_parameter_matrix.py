@@ -9,6 +9,7 @@ import pytest
 
 from airflow_robust.exceptions import InvalidParameterError
 from airflow_robust.operators.base import RobustBaseOperator
+from airflow_robust.operators.batch_predict import BatchPredictOperator
 from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
 from airflow_robust.operators.promote import PromoteModelOperator
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
@@ -33,6 +34,7 @@ VALID: dict[type[RobustBaseOperator], dict[str, Any]] = {
     },
     DeployModelOperator: {"model_name": "m", "version": 2},
     RollbackModelOperator: {"model_name": "m"},
+    BatchPredictOperator: {"model_uri": "models:/m@champion", "data": "/d.csv", "output_uri": "/p.parquet"},
     ValidateDataOperator: {
         "data": "/d.csv",
         "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "a"}}],

@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "DeployModelOperator": "airflow_robust.operators.deploy",
     "ModelApprovalSensor": "airflow_robust.sensors.approval",
     "RollbackModelOperator": "airflow_robust.operators.deploy",
+    "BatchPredictOperator": "airflow_robust.operators.batch_predict",
     "PromotionRejected": "airflow_robust.exceptions",
     "DeploymentRefused": "airflow_robust.exceptions",
     "DataValidationFailed": "airflow_robust.exceptions",
@@ -35,6 +36,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "AirflowRobustError",
+    "BatchPredictOperator",
     "ConfigurationError",
     "DataValidationFailed",
     "DeployModelOperator",
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     )
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.links import MlflowRunLink
+    from airflow_robust.operators.batch_predict import BatchPredictOperator
     from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
     from airflow_robust.operators.promote import PromoteModelOperator
     from airflow_robust.operators.robustness import EvaluateRobustnessOperator

@@ -25,6 +25,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_robust.operators.robustness",
                     "airflow_robust.operators.promote",
                     "airflow_robust.operators.deploy",
+                    "airflow_robust.operators.batch_predict",
                 ],
             },
         ],

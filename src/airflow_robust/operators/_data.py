@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -34,6 +35,30 @@ def load(
         ) from err
     engine = sql_engine(conn_id) if source.kind == "sql" and conn_id else None
     return source, load_frame(source, opener=_open, engine=engine, allow_empty=allow_empty)
+
+
+def stream(
+    owner: str,
+    data: str,
+    *,
+    conn_id: str | None = None,
+    data_format: str | None = None,
+    chunk_rows: int = 250_000,
+    columns: Sequence[str] | None = None,
+    parameter: str = "data",
+) -> Iterator[pd.DataFrame]:
+    """``data`` chunk by chunk (see :mod:`airflow_robust.data.chunks`); a malformed value names ``parameter``."""
+    from airflow_robust.data.chunks import iter_chunks
+    from airflow_robust.data.sources import describe_source
+
+    try:
+        source = describe_source(data, conn_id=conn_id, data_format=data_format)
+    except ValueError as err:
+        raise InvalidParameterError(
+            parameter, owner, "a data URI, an import-path callable or SQL", data, detail=str(err)
+        ) from err
+    engine = sql_engine(conn_id) if source.kind == "sql" and conn_id else None
+    return iter_chunks(source, opener=_open, engine=engine, chunk_rows=chunk_rows, columns=columns)
 
 
 def _open(uri: str) -> AbstractContextManager[IO[bytes]]:

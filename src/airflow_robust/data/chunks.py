@@ -1,0 +1,161 @@
+"""Read a :class:`~airflow_robust.data.sources.DataSource` chunk by chunk, so data larger than memory streams.
+
+Parquet is read a batch of row groups at a time (``pyarrow.parquet.ParquetFile.iter_batches``),
+CSV/TSV/JSON-lines with pandas' ``chunksize``, SQL with ``pandas.read_sql(chunksize=...)``.
+Only ``columns`` are read when given (Parquet reads no other column at all). A callable's
+DataFrame and a whole-document JSON file are in memory already and are cut into slices.
+Remote URIs are opened through the injected ``opener`` and read as a stream, not into one buffer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from typing import IO, Any
+
+import pandas as pd
+
+from airflow_robust.data.loaders import Opener, load_frame, local_path
+from airflow_robust.data.sources import DataSource
+from airflow_robust.exceptions import DataSourceError, EmptyDataError, StorageUnavailable
+
+DEFAULT_CHUNK_ROWS = 250_000
+
+
+def iter_chunks(
+    source: DataSource,
+    *,
+    opener: Opener | None = None,
+    engine: Any = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    columns: Sequence[str] | None = None,
+    allow_empty: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """Yield DataFrames of at most ``chunk_rows`` rows. No rows at all raises ``EmptyDataError``."""
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    rows = 0
+    for chunk in _chunks(source, opener, engine, chunk_rows, columns):
+        if columns is not None:
+            missing = [c for c in columns if c not in chunk.columns]
+            if missing:
+                raise DataSourceError(f"{source.display} has no column(s) {missing}.", source=source.display)
+            yield_frame = chunk[list(columns)]
+        else:
+            yield_frame = chunk
+        rows += len(yield_frame)
+        if len(yield_frame):
+            yield yield_frame
+    if rows == 0 and not allow_empty:
+        raise EmptyDataError(f"The data at {source.display} has no rows.", source=source.display)
+
+
+def _chunks(
+    source: DataSource, opener: Opener | None, engine: Any, chunk_rows: int, columns: Sequence[str] | None
+) -> Iterator[pd.DataFrame]:
+    if source.kind == "sql":
+        yield from _sql_chunks(source, engine, chunk_rows)
+        return
+    if source.kind == "callable" or source.format == "json":
+        frame = load_frame(source, opener=opener, engine=engine, allow_empty=True)
+        for start in range(0, len(frame), chunk_rows):
+            yield frame.iloc[start : start + chunk_rows]
+        return
+    with ExitStack() as stack:
+        target = _open(source, opener, stack)
+        try:
+            yield from _file_chunks(target, source, chunk_rows, columns)
+        except (DataSourceError, StorageUnavailable, EmptyDataError):
+            raise
+        except (ConnectionError, TimeoutError) as err:
+            raise StorageUnavailable(f"Storage for {source.location} is unreachable: {err}") from err
+        except Exception as err:
+            raise DataSourceError(
+                f"Cannot read {source.location} as {source.format}: {type(err).__name__}: {err}",
+                source=source.location,
+            ) from err
+
+
+def _open(source: DataSource, opener: Opener | None, stack: ExitStack) -> str | IO[bytes]:
+    path = local_path(source.location)
+    if path is not None:
+        if not os.path.exists(path):
+            raise DataSourceError(f"No file at {source.location}.", source=source.location)
+        if os.path.isdir(path) and source.format != "parquet":
+            raise DataSourceError(f"{source.location} is a directory, not a file.", source=source.location)
+        return path
+    if opener is None:
+        raise DataSourceError(
+            f"Cannot open {source.location}: no object-storage opener for its scheme.", source=source.location
+        )
+    try:
+        return stack.enter_context(opener(source.location))
+    except FileNotFoundError as err:
+        raise DataSourceError(f"No file at {source.location}.", source=source.location) from err
+    except (ConnectionError, TimeoutError) as err:
+        raise StorageUnavailable(f"Storage for {source.location} is unreachable: {err}") from err
+
+
+def _file_chunks(
+    target: str | IO[bytes], source: DataSource, chunk_rows: int, columns: Sequence[str] | None
+) -> Iterator[pd.DataFrame]:
+    fmt = source.format or "csv"
+    compression = "gzip" if source.location.lower().split("?", 1)[0].endswith(".gz") else "infer"
+    if fmt == "parquet":
+        yield from _parquet_chunks(target, chunk_rows, columns)
+        return
+    reader: Any = pd
+    if fmt in ("csv", "tsv"):
+        sep = "\t" if fmt == "tsv" else ","
+        usecols = list(columns) if columns is not None else None
+        with reader.read_csv(target, sep=sep, chunksize=chunk_rows, compression=compression, usecols=usecols) as pieces:
+            yield from pieces
+        return
+    if fmt == "jsonl":
+        with reader.read_json(target, lines=True, chunksize=chunk_rows, compression=compression) as pieces:
+            yield from pieces
+        return
+    raise DataSourceError(f"Unsupported data format {fmt!r} for {source.location}.", source=source.location)
+
+
+def _parquet_chunks(target: str | IO[bytes], chunk_rows: int, columns: Sequence[str] | None) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    if isinstance(target, str) and os.path.isdir(target):
+        import pyarrow.dataset as ds
+
+        dataset = ds.dataset(target, format="parquet")
+        for batch in dataset.to_batches(columns=list(columns) if columns else None, batch_size=chunk_rows):
+            yield batch.to_pandas()
+        return
+    parquet = pq.ParquetFile(target)
+    if columns is not None:
+        missing = [c for c in columns if c not in parquet.schema_arrow.names]
+        if missing:
+            raise DataSourceError(f"the Parquet file has no column(s) {missing}")
+    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=list(columns) if columns else None):
+        yield batch.to_pandas()
+
+
+def _sql_chunks(source: DataSource, engine: Any, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    if engine is None:
+        raise DataSourceError(f"No database engine for {source.display}.", source=source.display)
+    import sqlalchemy as sa
+
+    if source.is_table:
+        parts = source.location.strip().split(".")
+        statement: Any = sa.select(sa.text("*")).select_from(sa.table(parts[-1], schema=".".join(parts[:-1]) or None))
+    else:
+        statement = sa.text(source.location)
+    try:
+        connection = engine.connect()
+    except sa.exc.SQLAlchemyError as err:
+        raise StorageUnavailable(f"The database for {source.display} is unreachable: {err}") from err
+    try:
+        with connection:
+            yield from pd.read_sql(statement, connection, chunksize=chunk_rows)
+    except sa.exc.OperationalError as err:
+        raise StorageUnavailable(f"The database for {source.display} is unreachable: {err}") from err
+    except sa.exc.SQLAlchemyError as err:
+        raise DataSourceError(f"The query for {source.display} failed: {err}", source=source.display) from err

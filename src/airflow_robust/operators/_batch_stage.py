@@ -1,0 +1,121 @@
+"""The body of BatchPredictOperator: pin the model version, stream the data, write predictions."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators.batch_predict import BatchPredictOperator
+    from airflow_robust.tracking.runs import StageRun
+
+
+def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    import mlflow
+
+    from airflow_robust.data.writers import ChunkWriter
+    from airflow_robust.operators._data import open_for_write, stream
+    from airflow_robust.registry.batch import BatchTally, score_chunk
+    from airflow_robust.registry.models import load_sklearn_or_pyfunc, resolve_model
+
+    owner = type(op).__name__
+    client = hook.get_client()
+    try:
+        ref = resolve_model(client, op.model_uri)
+    except ConfigurationError as err:
+        raise InvalidParameterError(
+            "model_uri", owner, "an existing registered model version or alias", op.model_uri, detail=str(err)
+        ) from err
+    mlflow.set_tags(
+        {"robust.model_name": ref.name, "robust.model_version": ref.version, "robust.batch_predict.model_uri": ref.uri}
+    )
+    op.log.info("Scoring with %s (resolved from %s)", ref.uri, op.model_uri)
+    model, flavor = load_sklearn_or_pyfunc(ref.uri)
+    tally = BatchTally()
+    started = time.perf_counter()
+    writer: ChunkWriter | None = None
+    features: list[str] | None = None
+    try:
+        for chunk in stream(
+            owner, op.data, conn_id=op.conn_id, data_format=op.data_format, chunk_rows=int(op.chunk_rows)
+        ):
+            if features is None:
+                features = _features(op, model, chunk, owner)
+                passthrough = list(chunk.columns) if op.passthrough_columns is None else list(op.passthrough_columns)
+                missing = [c for c in passthrough if c not in chunk.columns]
+                if missing:
+                    raise InvalidParameterError(
+                        "passthrough_columns",
+                        owner,
+                        f"columns of data (missing {missing})",
+                        list(op.passthrough_columns or []),
+                    )
+                writer = ChunkWriter(op.output_uri, opener=open_for_write)
+            out = score_chunk(
+                model,
+                chunk,
+                features=features,
+                ref=ref,
+                passthrough=passthrough,
+                probabilities=bool(op.probabilities) and flavor == "sklearn",
+                tally=tally,
+            )
+            assert writer is not None
+            writer.write(out)
+        assert writer is not None
+        writer.close()
+        columns = list(out.columns)
+    except BaseException as err:
+        if writer is not None:
+            writer.abort(err)
+        raise
+    seconds = time.perf_counter() - started
+    summary: dict[str, Any] = {
+        "model_uri": ref.uri,
+        "requested_model_uri": op.model_uri,
+        "model_name": ref.name,
+        "version": ref.version,
+        "alias": ref.alias,
+        "output_uri": op.output_uri,
+        "columns": columns,
+        **tally.summary(),
+        "seconds": round(seconds, 3),
+        "run_id": run.run_id,
+    }
+    mlflow.log_params(
+        {
+            "model_uri": ref.uri,
+            "requested_model_uri": op.model_uri,
+            "data": str(op.data)[:500],
+            "output_uri": op.output_uri[:500],
+            "flavor": flavor,
+        }
+    )
+    mlflow.log_metrics(
+        {
+            "rows": tally.rows,
+            "chunks": tally.chunks,
+            "seconds": seconds,
+            "rows_per_second": tally.rows / seconds if seconds > 0 else 0.0,
+        }
+    )
+    mlflow.log_dict(summary, "batch_predict.json")
+    op.log.info("Wrote %d predictions of %s to %s in %.1f s", tally.rows, ref.uri, op.output_uri, seconds)
+    return summary
+
+
+def _features(op: BatchPredictOperator, model: Any, chunk: Any, owner: str) -> list[str]:
+    from airflow_robust.operators._data import model_features
+
+    names, missing = model_features(op.features, model, chunk, target="")
+    if missing:
+        raise InvalidParameterError(
+            "features" if op.features else "data",
+            owner,
+            f"data with the model's feature columns (missing {missing})",
+            list(chunk.columns),
+        )
+    return names

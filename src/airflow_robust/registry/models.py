@@ -1,0 +1,72 @@
+"""Model URIs: parse ``models:/<name>/<version>`` / ``models:/<name>@<alias>``, resolve an alias once, load.
+
+Resolving an alias to its version *once*, then loading that exact version, means a batch that
+runs while ``@champion`` moves is scored by one model from start to end, and the version that
+scored it can be recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_robust.exceptions import ConfigurationError
+
+_MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w.-]+))/?$")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered model version, and how it was asked for."""
+
+    name: str
+    version: str
+    alias: str | None = None
+
+    @property
+    def uri(self) -> str:
+        """The pinned URI (``models:/<name>/<version>``)."""
+        return f"models:/{self.name}/{self.version}"
+
+
+def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
+    """``(name, version, alias)`` of a registry URI; ``ConfigurationError`` for anything else."""
+    match = _MODELS.match(uri.strip())
+    if not match:
+        raise ConfigurationError(
+            f"{uri!r} is not a registry model URI; use 'models:/<name>/<version>' or 'models:/<name>@<alias>'"
+        )
+    return match["name"], match["version"], match["alias"]
+
+
+def resolve_model(client: Any, uri: str) -> ModelRef:
+    """Pin ``uri`` to one version (an alias is read once). Unknown name/version/alias: ``ConfigurationError``."""
+    from mlflow.exceptions import MlflowException
+
+    name, version, alias = parse_model_uri(uri)
+    try:
+        if alias is not None:
+            record = client.get_model_version_by_alias(name, alias)
+        else:
+            record = client.get_model_version(name, version)
+    except MlflowException as err:
+        code = getattr(err, "error_code", "")
+        if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+            what = f"alias {alias!r}" if alias is not None else f"version {version}"
+            raise ConfigurationError(f"registered model {name!r} has no {what}: {str(err).splitlines()[0]}") from err
+        raise
+    return ModelRef(name=name, version=str(record.version), alias=alias)
+
+
+def load_sklearn_or_pyfunc(uri: str) -> tuple[Any, str]:
+    """The model behind ``uri`` and its flavor: scikit-learn when logged so (probabilities available), else pyfunc."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.sklearn.load_model(uri), "sklearn"
+    except MlflowException as err:
+        if "flavor" not in str(err).lower():
+            raise
+    return mlflow.pyfunc.load_model(uri), "pyfunc"
