@@ -89,6 +89,7 @@ def _train_and_register(
         op.registered_model_name,
         logged.model_uri,
         run_id=run.run_id,
+        model_id=logged.model_id,
         tags=tags,
         description=f"Trained by Airflow task {identity.dag_id}.{identity.task_id} in DAG run {identity.run_id}.",
     )

@@ -32,9 +32,20 @@ def find_task_version(client: Any, name: str, identity: StageIdentity) -> Any | 
 
 
 def register_version(
-    client: Any, name: str, model_uri: str, *, run_id: str, tags: Mapping[str, str], description: str | None = None
+    client: Any,
+    name: str,
+    model_uri: str,
+    *,
+    run_id: str,
+    tags: Mapping[str, str],
+    description: str | None = None,
+    model_id: str | None = None,
 ) -> Any:
-    """Create ``name`` if needed (race-safe) and register ``model_uri`` as a new version with ``tags``."""
+    """Create ``name`` if needed (race-safe) and register ``model_uri`` as a new version with ``tags``.
+
+    ``model_id`` (MLflow 3's logged-model id) is required by a tracking *server* for a
+    ``models:/m-...`` source; the SQLite store accepts the source without it.
+    """
     _check_name(name)
     from mlflow.exceptions import MlflowException
 
@@ -44,7 +55,7 @@ def register_version(
         if not already_exists(err):
             raise
     version = client.create_model_version(
-        name=name, source=model_uri, run_id=run_id, tags=dict(tags), description=description
+        name=name, source=model_uri, run_id=run_id, tags=dict(tags), description=description, model_id=model_id
     )
     log.info("Registered %s version %s from %s", name, version.version, model_uri)
     return version
