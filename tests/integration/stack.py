@@ -12,6 +12,7 @@ failed. ``docker/docker-compose.yml`` runs the same commands with the same setti
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -159,7 +160,7 @@ class Stack:
             self.stop_process(name)
         try:
             self._databases(create=False)
-        except Exception as err:  # noqa: BLE001 - best effort on the way out
+        except Exception as err:
             print(f"could not drop the integration databases: {err}", file=sys.stderr)
         self._redis_flush()
 
@@ -215,6 +216,13 @@ class Stack:
                 "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "16",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps({"conn_type": "mlflow", "host": self.mlflow_url}),
+                "AIRFLOW_CONN_MLFLOW_BROKEN": json.dumps(
+                    {"conn_type": "mlflow", "host": f"http://127.0.0.1:{free_port()}"}
+                ),
+                # MLflow's own HTTP retries stay short; Airflow's task retries are what we test
+                "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
                 "AIRFLOW_ROBUST_DATA_URI": f"file://{self.root / 'data'}",
                 "GIT_PYTHON_REFRESH": "quiet",
                 "PYTHONUNBUFFERED": "1",
@@ -268,15 +276,17 @@ class Stack:
             os.killpg(process.popen.pid, sig)
             process.popen.wait(timeout=timeout)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.popen.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.popen.wait(timeout=30)
 
     def _migrate(self) -> None:
         done = subprocess.run(
-            [str(BIN / "airflow"), "db", "migrate"], env=self.env, capture_output=True, text=True, timeout=600,
+            [str(BIN / "airflow"), "db", "migrate"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
             check=False,
         )
         if done.returncode != 0:
@@ -284,7 +294,9 @@ class Stack:
 
     def _wait_api(self) -> None:
         wait_for(
-            lambda: _get(f"{self.api_url}/api/v2/monitor/health") == 200, 240, "the api-server",
+            lambda: _get(f"{self.api_url}/api/v2/monitor/health") == 200,
+            240,
+            "the api-server",
             self.processes["api-server"],
         )
 
@@ -300,8 +312,11 @@ class Stack:
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         response = requests.request(
-            method, f"{self.api_url}/api/v2{path}", headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=60, **kwargs,
+            method,
+            f"{self.api_url}/api/v2{path}",
+            headers={"Authorization": f"Bearer {self.token()}"},
+            timeout=60,
+            **kwargs,
         )
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
@@ -351,11 +366,12 @@ class Stack:
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
         response = requests.get(
             f"{self.api_url}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
-            headers={"Authorization": f"Bearer {self.token()}", "Accept": "text/plain"},
+            headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"},
             params={"full_content": "true"},
             timeout=60,
         )
-        return response.text
+        content = response.json().get("content", [])
+        return "\n".join(json.dumps(line) if isinstance(line, dict) else str(line) for line in content)
 
     # -- MLflow REST API ---------------------------------------------------------------------
     def mlflow(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -381,8 +397,9 @@ def wait_for(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.popen.poll() is not None:
-            raise RuntimeError(f"{process.name} exited ({process.popen.returncode}) while waiting for {what}:\n"
-                               f"{process.tail()}")
+            raise RuntimeError(
+                f"{process.name} exited ({process.popen.returncode}) while waiting for {what}:\n{process.tail()}"
+            )
         if condition():
             return
         time.sleep(2)

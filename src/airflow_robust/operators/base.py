@@ -8,10 +8,10 @@ the "MLflow run" link, calls :meth:`run_stage`, and converts errors into task ou
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSkipException
 
 from airflow_robust.exceptions import AirflowRobustError
 from airflow_robust.links import XCOM_RUN_URL, MlflowRunLink
@@ -20,6 +20,7 @@ from airflow_robust.params import Constraint, non_empty_str, validate
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.tracking.identity import StageIdentity
     from airflow_robust.tracking.runs import StageRun
 
 
@@ -60,8 +61,13 @@ class RobustBaseOperator(BaseOperator):
                 client = hook.get_client()
                 identity = identity_from_context(context, self.experiment_name)
                 try:
+                    self.before_stage(context, client, identity)
                     with stage_run(
-                        client, identity, self.stage, config.artifact_root, ok_exceptions=(AirflowSkipException,)
+                        client,
+                        identity,
+                        self.stage,
+                        config.artifact_root,
+                        ok_exceptions=(AirflowSkipException, AirflowRescheduleException),
                     ) as run:
                         url = config.run_url(run.experiment_id, run.run_id)
                         context["ti"].xcom_push(key=XCOM_RUN_URL, value=url)
@@ -79,8 +85,49 @@ class RobustBaseOperator(BaseOperator):
     def check_parameters(self) -> None:
         """Cross-parameter checks beyond ``PARAMETERS``; raise ``InvalidParameterError``."""
 
+    def before_stage(self, context: Any, client: Any, identity: StageIdentity) -> None:
+        """Runs before the stage's MLflow run is opened (e.g. reschedule while another DAG run holds a lease)."""
+
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> Any:
         raise NotImplementedError
+
+
+class LeasedOperator(RobustBaseOperator):
+    """An operator that moves aliases of ``model_name`` under the model's promotion lease.
+
+    While another DAG run holds the lease the task is *rescheduled* (``up_for_reschedule``,
+    checked again after ``lease_poll`` seconds) instead of holding a worker slot: with
+    ``approval="auto"`` a promote task keeps the lease until its deploy task runs, and waiting
+    promote tasks must not starve that deploy task of worker slots.
+    """
+
+    model_name: str
+    lease_poll: float = 15.0
+
+    def before_stage(self, context: Any, client: Any, identity: StageIdentity) -> None:
+        from airflow_robust.registry.lease import busy_by_other, holder_for
+
+        holder = busy_by_other(client, self.model_name, holder_for(identity.dag_id, identity.run_id))
+        if holder is not None:
+            self.reschedule(f"the promotion lease on {self.model_name!r} is held by {holder}")
+
+    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> Any:
+        from airflow_robust.registry.lease import LeaseTimeout
+
+        try:
+            return self.leased_stage(context, run, hook)
+        except LeaseTimeout as err:
+            self.reschedule(str(err))
+
+    def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> Any:
+        raise NotImplementedError
+
+    def reschedule(self, why: str) -> NoReturn:
+        from datetime import datetime, timedelta, timezone
+
+        when = datetime.now(tz=timezone.utc) + timedelta(seconds=float(self.lease_poll))
+        self.log.info("%s; rescheduling this task for %s (no worker slot is held meanwhile)", why, when.isoformat())
+        raise AirflowRescheduleException(when)  # type: ignore[no-untyped-call]
 
 
 def split_params(params: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_robust.operators.base import RobustBaseOperator
+from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
 from airflow_robust.operators.promote import _VERSION
 from airflow_robust.params import Constraint, boolean, non_empty_str, number_in
 
@@ -30,7 +30,7 @@ def deployment_asset(model_name: str) -> Any:
     return Asset(f"{DEPLOY_ASSET_PREFIX}{model_name}")
 
 
-class DeployModelOperator(RobustBaseOperator):
+class DeployModelOperator(LeasedOperator):
     """Check a version for serving in a fresh process, then move ``alias`` to it with compare-and-set.
 
     :param model_name: registered model name. :param version: the version (templated).
@@ -75,7 +75,7 @@ class DeployModelOperator(RobustBaseOperator):
         require_approval: bool = True,
         reason: str | None = None,
         lease_ttl: float = 1800,
-        lease_wait: float = 600,
+        lease_wait: float = 60,
         **kwargs: Any,
     ) -> None:
         super().__init__(**_with_deployment_outlet(kwargs, model_name))
@@ -90,13 +90,13 @@ class DeployModelOperator(RobustBaseOperator):
         self.lease_ttl = lease_ttl
         self.lease_wait = lease_wait
 
-    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
         from airflow_robust.operators._deploy_stage import deploy_stage
 
         return deploy_stage(self, context, run, hook)
 
 
-class RollbackModelOperator(RobustBaseOperator):
+class RollbackModelOperator(LeasedOperator):
     """Move ``alias`` back to ``previous_<alias>`` (or ``to_version``); running it twice is harmless.
 
     :param model_name: registered model name. :param alias: default ``"champion"``.
@@ -124,7 +124,7 @@ class RollbackModelOperator(RobustBaseOperator):
         to_version: str | int | None = None,
         reason: str = "rollback requested",
         lease_ttl: float = 600,
-        lease_wait: float = 600,
+        lease_wait: float = 60,
         **kwargs: Any,
     ) -> None:
         super().__init__(**_with_deployment_outlet(kwargs, model_name))
@@ -135,7 +135,7 @@ class RollbackModelOperator(RobustBaseOperator):
         self.lease_ttl = lease_ttl
         self.lease_wait = lease_wait
 
-    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
         from airflow_robust.operators._deploy_stage import rollback_stage
 
         return rollback_stage(self, context, run, hook)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_robust.operators.base import RobustBaseOperator
+from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
 from airflow_robust.params import Constraint, boolean, non_empty_str, number_in, one_of, str_list
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ _GATES = Constraint(
 GATE_OPERATORS = {"validation": "ValidateDataOperator", "robustness": "EvaluateRobustnessOperator"}
 
 
-class PromoteModelOperator(RobustBaseOperator):
+class PromoteModelOperator(LeasedOperator):
     """Decide whether ``candidate_version`` may replace ``@champion``; fail closed.
 
     :param model_name: registered model name.
@@ -53,7 +53,8 @@ class PromoteModelOperator(RobustBaseOperator):
     :param champion_alias: default ``"champion"``. :param challenger_alias: default ``"challenger"``.
     :param on_failure: ``"fail"`` (default), ``"skip"`` or ``"warn"`` when the decision is "rejected".
     :param lease_ttl: seconds a promotion lease lives (auto approval keeps it until deploy); 1800.
-    :param lease_wait: seconds to wait for another promotion of the same model; 600.
+    :param lease_wait: seconds to wait in the task for the lease before rescheduling it (no worker slot is
+        held while rescheduled); 60.
 
     Returns (XCom) ``decision`` (``promoted`` | ``pending_approval`` | ``rejected``), ``checks``,
     ``champion_version``, ``candidate_version``, ``rubber_stamp``, ``data_digest``, ``run_id``.
@@ -117,7 +118,7 @@ class PromoteModelOperator(RobustBaseOperator):
         conn_id: str | None = None,
         data_format: str | None = None,
         lease_ttl: float = 1800,
-        lease_wait: float = 600,
+        lease_wait: float = 60,
         write_description: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -180,7 +181,7 @@ class PromoteModelOperator(RobustBaseOperator):
         kinds = {type(task).__name__ for task in getattr(dag, "tasks", [])}
         return [gate for gate, operator in GATE_OPERATORS.items() if operator in kinds]
 
-    def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
         from airflow_robust.operators._promote_stage import promotion_stage
 
         return promotion_stage(self, context, run, hook)

@@ -55,6 +55,14 @@ def holder_of(client: Any, model: str) -> tuple[str, float] | None:
     return experiment.tags.get("robust.lease.holder", ""), float(experiment.tags.get("robust.lease.expires", "0"))
 
 
+def busy_by_other(client: Any, model: str, holder: str) -> str | None:
+    """Who else holds a live (unexpired) lease on ``model``, or ``None`` when it is free or ours."""
+    current = holder_of(client, model)
+    if current is None or current[0] == holder or current[1] < time.time():
+        return None
+    return current[0] or "another DAG run"
+
+
 def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | None:
     """Take the lease if it is free, expired, or already ours (then extended); else ``None``."""
     from mlflow.exceptions import MlflowException
