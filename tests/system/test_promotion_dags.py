@@ -80,3 +80,21 @@ def test_manual_review_then_auto_promotion(airflow_db: Path) -> None:
     assert resolve(client, MODEL, "champion") == new and resolve(client, MODEL, "previous_champion") == version
     history = read_history(client, MODEL, "champion")
     assert [(h["from"], h["to"]) for h in history] == [("", version), (version, new)]
+
+    # undo the automatic deployment with the rollback example: @champion goes back, the history says why
+    undo = load_dag("robust_rollback").test(
+        logical_date=datetime(2026, 2, 3, tzinfo=timezone.utc), run_conf={"reason": "latency regression in prod"}
+    )
+    assert undo.get_task_instance("rollback").state == "success"
+    assert resolve(client, MODEL, "champion") == version
+    assert client.get_model_version(MODEL, new).tags["robust.deploy.status"] == "rolled_back"
+    last = read_history(client, MODEL, "champion")[-1]
+    assert (last["from"], last["to"], last["action"], last["why"]) == (
+        new,
+        version,
+        "rollback",
+        "latency regression in prod",
+    )
+    again = load_dag("robust_rollback").test(logical_date=datetime(2026, 2, 4, tzinfo=timezone.utc))
+    assert again.get_task_instance("rollback").xcom_pull(task_ids="rollback")["action"] == "noop"
+    assert resolve(client, MODEL, "champion") == version and len(read_history(client, MODEL, "champion")) == 3
