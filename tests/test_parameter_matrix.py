@@ -11,6 +11,7 @@ from airflow_robust.exceptions import InvalidParameterError
 from airflow_robust.operators.base import RobustBaseOperator
 from airflow_robust.operators.batch_predict import BatchPredictOperator
 from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
+from airflow_robust.operators.monitor import MonitorDriftOperator
 from airflow_robust.operators.promote import PromoteModelOperator
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
@@ -34,6 +35,7 @@ VALID: dict[type[RobustBaseOperator], dict[str, Any]] = {
     },
     DeployModelOperator: {"model_name": "m", "version": 2},
     RollbackModelOperator: {"model_name": "m"},
+    MonitorDriftOperator: {"reference": "models:/m@champion", "current": "/d.csv"},
     BatchPredictOperator: {"model_uri": "models:/m@champion", "data": "/d.csv", "output_uri": "/p.parquet"},
     ValidateDataOperator: {
         "data": "/d.csv",

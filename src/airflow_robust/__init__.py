@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "ModelApprovalSensor": "airflow_robust.sensors.approval",
     "RollbackModelOperator": "airflow_robust.operators.deploy",
     "BatchPredictOperator": "airflow_robust.operators.batch_predict",
+    "MonitorDriftOperator": "airflow_robust.operators.monitor",
+    "DriftDetected": "airflow_robust.exceptions",
     "PromotionRejected": "airflow_robust.exceptions",
     "DeploymentRefused": "airflow_robust.exceptions",
     "DataValidationFailed": "airflow_robust.exceptions",
@@ -41,6 +43,7 @@ __all__ = [
     "DataValidationFailed",
     "DeployModelOperator",
     "DeploymentRefused",
+    "DriftDetected",
     "EvaluateRobustnessOperator",
     "GateFailure",
     "InfrastructureError",
@@ -48,6 +51,7 @@ __all__ = [
     "MlflowHook",
     "MlflowRunLink",
     "ModelApprovalSensor",
+    "MonitorDriftOperator",
     "PromoteModelOperator",
     "PromotionRejected",
     "RobustnessCheckFailed",
@@ -63,6 +67,7 @@ if TYPE_CHECKING:
         ConfigurationError,
         DataValidationFailed,
         DeploymentRefused,
+        DriftDetected,
         GateFailure,
         InfrastructureError,
         InvalidParameterError,
@@ -73,6 +78,7 @@ if TYPE_CHECKING:
     from airflow_robust.links import MlflowRunLink
     from airflow_robust.operators.batch_predict import BatchPredictOperator
     from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
+    from airflow_robust.operators.monitor import MonitorDriftOperator
     from airflow_robust.operators.promote import PromoteModelOperator
     from airflow_robust.operators.robustness import EvaluateRobustnessOperator
     from airflow_robust.operators.train import TrainModelOperator

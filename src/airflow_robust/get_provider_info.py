@@ -26,6 +26,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_robust.operators.promote",
                     "airflow_robust.operators.deploy",
                     "airflow_robust.operators.batch_predict",
+                    "airflow_robust.operators.monitor",
                 ],
             },
         ],

@@ -67,6 +67,11 @@ def _open(uri: str) -> AbstractContextManager[IO[bytes]]:
     return cast("AbstractContextManager[IO[bytes]]", ObjectStoragePath(uri).open("rb"))  # type: ignore[no-untyped-call]
 
 
+def open_for_read(uri: str) -> AbstractContextManager[IO[bytes]]:
+    """Open an object-storage URI for reading."""
+    return _open(uri)
+
+
 _SCHEMES = {
     "postgres": "postgresql+psycopg2",
     "postgresql": "postgresql+psycopg2",

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from airflow_robust.exceptions import ConfigurationError, DeploymentRefused
+from airflow_robust.exceptions import DeploymentRefused
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -152,57 +152,40 @@ def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook:
     import mlflow
 
     from airflow_robust.operators._promote_stage import get_version
-    from airflow_robust.registry.aliases import move_alias, previous_alias, resolve
     from airflow_robust.registry.lease import held, holder_for
+    from airflow_robust.registry.rollback import roll_back
 
     client = hook.get_client()
     name = op.model_name
     holder = holder_for(run.identity.dag_id, run.identity.run_id)
     with held(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait)):
-        current = resolve(client, name, op.alias)
-        target = str(op.to_version) if op.to_version is not None else resolve(client, name, previous_alias(op.alias))
-        if target == current or (target is None and _rolled_back_to(client, name, op.alias, current)):
-            op.log.info("%s@%s already points at version %s; nothing to do.", name, op.alias, current)
-            noop: dict[str, Any] = {"model_name": name, "alias": op.alias, "version": current, "action": "noop"}
-            mlflow.log_dict(noop, "decision.json")
-            return noop
-        if target is None:
-            raise ConfigurationError(
-                f"{name}@{op.alias} has no {previous_alias(op.alias)} to roll back to; give to_version explicitly"
-            )
-        get_version(client, name, target, type(op).__name__, parameter="to_version")
-        entry = move_alias(
+        if op.to_version is not None:
+            get_version(client, name, str(op.to_version), type(op).__name__, parameter="to_version")
+        outcome = roll_back(
             client,
             name=name,
             alias=op.alias,
-            to_version=target,
-            expected_from=current,
-            action="rollback",
+            to_version=None if op.to_version is None else str(op.to_version),
             who=_who(run),
             why=op.reason,
             airflow=_airflow(run),
             artifact_root=hook.get_config().artifact_root,
-            keep_previous=False,
         )
-        if current is not None:
-            client.set_model_version_tag(name, current, "robust.deploy.status", "rolled_back")
+    if outcome["action"] == "noop":
+        op.log.info("%s@%s already points at version %s; nothing to do.", name, op.alias, outcome["version"])
+        noop: dict[str, Any] = {"model_name": name, "alias": op.alias, "version": outcome["version"], "action": "noop"}
+        mlflow.log_dict(noop, "decision.json")
+        return noop
+    target, current = outcome["version"], outcome["previous_version"]
     summary: dict[str, Any] = {
         "model_name": name,
         "alias": op.alias,
         "version": target,
         "previous_version": current,
         "action": "rollback",
-        "history_entry": {k: v for k, v in entry.items() if isinstance(v, (str, int, float))},
+        "history_entry": {k: v for k, v in outcome["entry"].items() if isinstance(v, (str, int, float))},
     }
     _emit(op, context, {"model_name": name, "version": target, "alias": op.alias, "rolled_back_from": current})
     mlflow.log_dict(summary, "decision.json")
     mlflow.set_tags({"robust.rollback.status": "done", "robust.model_name": name})
     return summary
-
-
-def _rolled_back_to(client: Any, name: str, alias: str, current: str | None) -> bool:
-    """Whether the last move of ``name@alias`` was a rollback to ``current`` (a second rollback is a no-op)."""
-    from airflow_robust.registry.history import read_history
-
-    history = read_history(client, name, alias)
-    return bool(history) and history[-1].get("action") == "rollback" and history[-1].get("to") == (current or "")

@@ -46,6 +46,8 @@ class TrainingResult:
     train_features: pd.DataFrame
     holdout_source: str
     classes: list[Any] = field(default_factory=list)
+    holdout_features: pd.DataFrame | None = None
+    holdout_target: pd.Series | None = None
 
 
 def select_features(frame: pd.DataFrame, spec: TrainingSpec) -> tuple[list[str], list[str]]:
@@ -120,6 +122,8 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
         train_features=train_part[features],
         holdout_source=holdout_source,
         classes=[_plain(c) for c in getattr(model, "classes_", [])],
+        holdout_features=holdout[features],
+        holdout_target=holdout[spec.target],
     )
 
 

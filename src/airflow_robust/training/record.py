@@ -68,6 +68,12 @@ def log_training(
         )
     profile = build_profile(data[[*result.features, spec.target]], target=spec.target, bins=profile_bins)
     profile.meta.update({"data_uri": data_uri, "digest": digest, "features": result.features, "task": result.task})
+    if result.holdout_features is not None and result.holdout_target is not None:
+        from airflow_robust.drift.model_view import reference_view
+
+        profile.model = reference_view(
+            result.model, result.task, result.holdout_features, result.holdout_target, result.metrics
+        )
     mlflow.log_dict(profile.to_dict(), "reference_profile.json")
     mlflow.set_tags({"robust.task": result.task, "robust.data.uri": data_uri, "robust.data.digest": digest})
     return LoggedModel(

@@ -1,0 +1,202 @@
+"""Stream current data, chunk by chunk, into the counts the drift statistics need.
+
+For each monitored column the accumulator keeps only fixed-size state shaped by the reference
+profile: counts on the reference's coarse and fine bins (plus the count and summed distance of
+values beyond its outer edges), counts ``<=``/``<`` each stored reference value (exact KS), value
+frequencies for low-cardinality columns, nulls, min/max/sum. Memory does not grow with the
+number of current rows, except the raw values kept while the current data is small
+(``keep_rows``), which make the Wasserstein distance exact.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from airflow_robust.drift.profile import (
+    OTHER,
+    CategoricalProfile,
+    NumericProfile,
+    ReferenceProfile,
+    numeric_values,
+    value_key,
+)
+
+MAX_CURRENT_CATEGORIES = 10_000
+
+
+@dataclass
+class Edges:
+    """Counts of current values on one set of reference edges."""
+
+    edges: np.ndarray
+    counts: np.ndarray
+    below: int = 0
+    above: int = 0
+    below_distance: float = 0.0
+    above_distance: float = 0.0
+
+    @classmethod
+    def on(cls, edges: Sequence[float]) -> Edges:
+        array = np.asarray(edges, dtype=float)
+        return cls(array, np.zeros(max(len(array) - 1, 1), dtype=np.int64))
+
+    def add(self, finite: np.ndarray) -> None:
+        if len(self.edges) == 0:
+            return
+        low, high = self.edges[0], self.edges[-1]
+        is_below, is_above = finite < low, finite > high
+        self.below += int(is_below.sum())
+        self.above += int(is_above.sum())
+        self.below_distance += float((low - finite[is_below]).sum())
+        self.above_distance += float((finite[is_above] - high).sum())
+        inside = finite[~(is_below | is_above)]
+        if len(self.edges) == 1:
+            self.counts[0] += len(inside)
+            return
+        index = np.clip(np.searchsorted(self.edges, inside, side="left") - 1, 0, len(self.edges) - 2)
+        self.counts += np.bincount(index, minlength=len(self.edges) - 1)
+
+    def with_outer(self) -> np.ndarray:
+        """Counts with open outer bins: values below the range join the first bin, above the last."""
+        out = self.counts.copy()
+        out[0] += self.below
+        out[-1] += self.above
+        return out
+
+
+@dataclass
+class NumericAccumulator:
+    reference: NumericProfile
+    keep_rows: int
+    rows: int = 0
+    nulls: int = 0
+    count: int = 0
+    total: float = 0.0
+    minimum: float = np.inf
+    maximum: float = -np.inf
+    coarse: Edges = field(init=False)
+    fine: Edges = field(init=False)
+    ref_values: np.ndarray | None = field(init=False, default=None)
+    ref_value_counts: np.ndarray | None = field(init=False, default=None)
+    le: np.ndarray | None = field(init=False, default=None)
+    lt: np.ndarray | None = field(init=False, default=None)
+    frequencies: Counter[str] | None = field(init=False, default=None)
+    kept: list[np.ndarray] | None = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.coarse = Edges.on(self.reference.edges)
+        self.fine = Edges.on(self.reference.fine_edges or self.reference.edges)
+        if self.reference.sample is not None:
+            values, counts = np.unique(np.asarray(self.reference.sample, dtype=float), return_counts=True)
+            self.ref_values, self.ref_value_counts = values, counts
+            self.le = np.zeros(len(values), dtype=np.int64)
+            self.lt = np.zeros(len(values), dtype=np.int64)
+        if self.reference.values is not None:
+            self.frequencies = Counter()
+
+    def add(self, series: pd.Series) -> None:
+        values = numeric_values(series)
+        finite = values[np.isfinite(values)]
+        self.rows += len(values)
+        self.nulls += len(values) - len(finite)
+        self.count += len(finite)
+        if len(finite) == 0:
+            return
+        self.total += float(finite.sum())
+        self.minimum = min(self.minimum, float(finite.min()))
+        self.maximum = max(self.maximum, float(finite.max()))
+        self.coarse.add(finite)
+        self.fine.add(finite)
+        if self.ref_values is not None and self.le is not None and self.lt is not None:
+            ordered = np.sort(finite)
+            self.le += np.searchsorted(ordered, self.ref_values, side="right")
+            self.lt += np.searchsorted(ordered, self.ref_values, side="left")
+        if self.frequencies is not None:
+            uniques, counts = np.unique(finite, return_counts=True)
+            if len(self.frequencies) + len(uniques) <= MAX_CURRENT_CATEGORIES:
+                self.frequencies.update({value_key(v): int(c) for v, c in zip(uniques, counts, strict=True)})
+            else:
+                self.frequencies = None  # too many distinct values to be treated as categories
+        if self.kept is not None:
+            if self.count <= self.keep_rows:
+                self.kept.append(finite)
+            else:
+                self.kept = None
+
+    @property
+    def values(self) -> np.ndarray | None:
+        """All finite current values when the data was small enough to keep them, else ``None``."""
+        if self.kept is None:
+            return None
+        return np.concatenate(self.kept) if self.kept else np.zeros(0)
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass
+class CategoricalAccumulator:
+    reference: CategoricalProfile
+    rows: int = 0
+    nulls: int = 0
+    frequencies: Counter[str] = field(default_factory=Counter)
+
+    def add(self, series: pd.Series) -> None:
+        self.rows += len(series)
+        present = series.dropna()
+        self.nulls += len(series) - len(present)
+        counts = present.astype(str).value_counts()
+        pooled = OTHER in self.reference.frequencies
+        for key, count in counts.items():
+            label = str(key)
+            if pooled and label not in self.reference.frequencies:
+                label = OTHER  # the reference pooled its rare categories: pool the same way
+            elif label not in self.frequencies and len(self.frequencies) >= MAX_CURRENT_CATEGORIES:
+                label = OTHER
+            self.frequencies[label] += int(count)
+
+    @property
+    def count(self) -> int:
+        return self.rows - self.nulls
+
+
+Accumulator = NumericAccumulator | CategoricalAccumulator
+
+
+@dataclass
+class CurrentData:
+    """What the current data looked like, per monitored column; ``missing`` lists absent columns."""
+
+    rows: int
+    columns: dict[str, Accumulator]
+    missing: list[str]
+
+
+def accumulate(
+    chunks: Iterable[pd.DataFrame], profile: ReferenceProfile, columns: Sequence[str], *, keep_rows: int = 100_000
+) -> CurrentData:
+    """Stream ``chunks`` into one accumulator per column of ``columns`` that the profile describes."""
+    accumulators: dict[str, Accumulator] = {}
+    for name in columns:
+        reference = profile.columns[name]
+        accumulators[name] = (
+            NumericAccumulator(reference, keep_rows)
+            if isinstance(reference, NumericProfile)
+            else CategoricalAccumulator(reference)
+        )
+    rows = 0
+    seen: set[str] = set()
+    for chunk in chunks:
+        rows += len(chunk)
+        for name, accumulator in accumulators.items():
+            if name in chunk.columns:
+                seen.add(name)
+                accumulator.add(chunk[name])
+    missing = [name for name in columns if name not in seen]
+    return CurrentData(rows=rows, columns=accumulators, missing=missing)

@@ -1,0 +1,317 @@
+"""The body of MonitorDriftOperator: resolve the reference, stream the current data once, decide, record."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_robust.exceptions import ConfigurationError, DriftDetected, InvalidParameterError
+from airflow_robust.operators._gate import jsonable
+
+if TYPE_CHECKING:
+    from airflow_robust.drift.monitor import MonitorResult
+    from airflow_robust.drift.profile import ReferenceProfile
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators.monitor import MonitorDriftOperator
+    from airflow_robust.registry.models import ModelRef
+    from airflow_robust.tracking.runs import StageRun
+
+PROFILE_ARTIFACT = "reference_profile.json"
+
+
+@dataclass
+class Reference:
+    profile: ReferenceProfile
+    model: ModelRef | None
+    label: str
+
+
+def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+
+    from airflow_robust.drift.detect import monitored_columns
+    from airflow_robust.drift.monitor import MonitorSpec, monitor
+    from airflow_robust.operators._data import stream
+    from airflow_robust.operators._gate import conclude
+
+    owner = type(op).__name__
+    client = hook.get_client()
+    config = hook.get_config()
+    reference = _reference(op, client, owner)
+    profile = reference.profile
+    target = op.target or profile.target
+    features = profile.meta.get("features")
+    try:
+        columns = monitored_columns(profile, op.columns or features, exclude=[target] if target else [])
+    except ConfigurationError as err:
+        raise InvalidParameterError("columns", owner, "columns of the reference profile", op.columns, str(err)) from err
+    model = None
+    if reference.model is not None and op.score_model and not op.predictions and profile.model:
+        from airflow_robust.registry.models import load_sklearn_or_pyfunc
+
+        model, _ = load_sklearn_or_pyfunc(reference.model.uri)
+    spec = MonitorSpec(
+        columns=columns,
+        target=target,
+        method=op.method,
+        column_methods=dict(op.column_methods or {}),
+        thresholds=dict(op.thresholds or {}),
+        drift_share=float(op.drift_share),
+        performance_metric=op.performance_metric,
+        max_performance_drop=float(op.max_performance_drop),
+        signals=list(op.drift_signals),
+        keep_rows=int(op.keep_rows),
+    )
+    started = time.perf_counter()
+    chunks = stream(
+        owner,
+        op.current,
+        conn_id=op.conn_id,
+        data_format=op.data_format,
+        chunk_rows=int(op.chunk_rows),
+        parameter="current",
+    )
+    predictions = (
+        stream(owner, op.predictions, chunk_rows=int(op.chunk_rows), parameter="predictions")
+        if op.predictions
+        else None
+    )
+    result = monitor(
+        chunks,
+        profile,
+        spec,
+        model=model,
+        features=features if model is not None else None,
+        prediction_chunks=predictions,
+    )
+    seconds = time.perf_counter() - started
+    run_url = config.run_url(run.experiment_id, run.run_id)
+    summary = _summary(op, reference, result, run, seconds)
+    summary["report_uri"] = _log(result, summary)
+    op.log.info("%s (%.1f s)", summary["reason"], seconds)
+    if reference.model is not None:
+        _tag_version(client, reference.model, result, run_url)
+    if result.drift and op.rollback_on_performance_loss and result.signals.get("performance"):
+        summary["rollback"] = _rollback(op, client, reference, run, config.artifact_root, summary["reason"])
+    if result.drift and op.on_drift == "trigger":
+        summary["retrain_asset"] = op.retrain_asset
+        _emit_retrain(op, context, summary)
+    return conclude(
+        gate="monitor",
+        passed=not result.drift,
+        summary=summary,
+        reason=summary["reason"],
+        on_failure="warn" if op.on_drift in ("warn", "trigger") else op.on_drift,
+        error=DriftDetected,
+        context=context,
+        log=op.log,
+    )
+
+
+def _reference(op: MonitorDriftOperator, client: Any, owner: str) -> Reference:
+    from airflow_robust.drift.profile import ReferenceProfile, build_profile
+
+    value = op.reference.strip()
+    if value.startswith("models:/"):
+        from airflow_robust.registry.models import resolve_model
+
+        try:
+            ref = resolve_model(client, value)
+        except ConfigurationError as err:
+            raise InvalidParameterError(
+                "reference", owner, "an existing registered model version or alias", value, detail=str(err)
+            ) from err
+        record = client.get_model_version(ref.name, ref.version)
+        try:
+            import mlflow
+
+            raw = mlflow.artifacts.load_dict(f"runs:/{record.run_id}/{PROFILE_ARTIFACT}")
+        except Exception as err:
+            if _is_missing(err):
+                raise InvalidParameterError(
+                    "reference",
+                    owner,
+                    f"a model version whose training run logged {PROFILE_ARTIFACT}",
+                    value,
+                    detail=f"version {ref.version} (run {record.run_id}) has none; pass a profile or dataset URI",
+                ) from err
+            raise
+        return Reference(ReferenceProfile.from_dict(raw), ref, f"{ref.uri} (from {value})")
+    if value.split("?", 1)[0].lower().endswith(".json") and not value.lower().endswith(".jsonl"):
+        return Reference(_profile_file(value, owner), None, value)
+    from airflow_robust.operators._data import load
+
+    _, frame = load(owner, value, conn_id=op.reference_conn_id, parameter="reference")
+    profile = build_profile(frame, target=op.target if op.target in frame.columns else None, sample_limit=len(frame))
+    return Reference(profile, None, value)
+
+
+def _profile_file(uri: str, owner: str) -> ReferenceProfile:
+    import json
+
+    from airflow_robust.data.loaders import local_path
+    from airflow_robust.drift.profile import ReferenceProfile
+    from airflow_robust.operators._data import open_for_read
+
+    try:
+        path = local_path(uri)
+        if path is not None:
+            with open(path, "rb") as handle:
+                raw = json.load(handle)
+        else:
+            with open_for_read(uri) as handle:
+                raw = json.load(handle)
+        return ReferenceProfile.from_dict(raw)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InvalidParameterError(
+            "reference", owner, "a readable reference profile JSON", uri, detail=f"{type(err).__name__}: {err}"
+        ) from err
+
+
+def _is_missing(err: BaseException) -> bool:
+    text = str(err).lower()
+    return (
+        isinstance(err, FileNotFoundError) or "no such file" in text or "not found" in text or "does not exist" in text
+    )
+
+
+def _summary(
+    op: MonitorDriftOperator, reference: Reference, result: MonitorResult, run: StageRun, seconds: float
+) -> dict[str, Any]:
+    report = result.report
+    summary: dict[str, Any] = jsonable(
+        {
+            "reference": reference.label,
+            "model_uri": reference.model.uri if reference.model else None,
+            "current": op.current,
+            "dataset_drift": report.dataset_drift,
+            "drift_share": report.share,
+            "drift_share_threshold": report.drift_share_threshold,
+            "drifted_columns": report.drifted_columns,
+            "columns": {name: col.as_dict() for name, col in report.columns.items()},
+            "prediction_drift": result.prediction_drift.as_dict() if result.prediction_drift else None,
+            "target_drift": result.target_drift.as_dict() if result.target_drift else None,
+            "performance": result.performance,
+            "estimated_performance": result.estimated_performance,
+            "signals": result.signals,
+            "drift_signals": list(result.watched),
+            "drift": result.drift,
+            "reason": result.reason(),
+            "reference_rows": report.reference_rows,
+            "current_rows": report.current_rows,
+            "seconds": round(seconds, 3),
+            "run_id": run.run_id,
+        }
+    )
+    return summary
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\- /]", "_", name)[:200]
+
+
+def _log(result: MonitorResult, summary: dict[str, Any]) -> str:
+    import math
+
+    import mlflow
+
+    from airflow_robust.drift.report import html_report, worst_columns_png
+
+    metrics: dict[str, float] = {
+        "drift_share": result.report.share,
+        "dataset_drift": float(result.report.dataset_drift),
+        "drifted_columns": float(len(result.report.drifted_columns)),
+        "current_rows": float(result.report.current_rows),
+    }
+    for name, col in result.report.columns.items():
+        for field, value in (("statistic", col.statistic), ("p_value", col.p_value), ("drifted", float(col.drifted))):
+            if value is not None and math.isfinite(value):
+                metrics[f"drift.{_key(name)}.{field}"] = float(value)
+    for label, signal in (("prediction_drift", result.prediction_drift), ("target_drift", result.target_drift)):
+        if signal is not None:
+            metrics[f"{label}.drifted"] = float(signal.drifted)
+            for field, value in (("statistic", signal.statistic), ("p_value", signal.p_value)):
+                if value is not None and math.isfinite(value):
+                    metrics[f"{label}.{field}"] = float(value)
+    if result.performance:
+        metrics["performance.current"] = float(result.performance["current"])
+        metrics["performance.reference"] = float(result.performance["reference"])
+        metrics["performance.drop"] = float(result.performance["drop"])
+    if result.estimated_performance:
+        metrics["estimated.accuracy"] = float(result.estimated_performance["accuracy"])
+    mlflow.log_metrics(metrics)
+    mlflow.log_dict(summary, "drift.json")
+    png = worst_columns_png(result, result.current) if result.current is not None else None
+    with tempfile.TemporaryDirectory() as tmp:
+        if png:
+            with open(os.path.join(tmp, "worst_columns.png"), "wb") as handle:
+                handle.write(png)
+            mlflow.log_artifact(os.path.join(tmp, "worst_columns.png"))
+        page = os.path.join(tmp, "drift_report.html")
+        with open(page, "w", encoding="utf-8") as handle:
+            handle.write(html_report(result, summary, png))
+        mlflow.log_artifact(page)
+    mlflow.set_tags(
+        {
+            "robust.monitor.drift": str(result.drift).lower(),
+            "robust.monitor.drifted_columns": ",".join(result.report.drifted_columns)[:5000],
+        }
+    )
+    return f"{mlflow.get_artifact_uri()}/drift_report.html"
+
+
+def _tag_version(client: Any, ref: ModelRef, result: MonitorResult, run_url: str) -> None:
+    tags = {
+        "robust.monitor.status": "drift" if result.drift else "ok",
+        "robust.monitor.time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "robust.monitor.run": run_url,
+        "robust.monitor.drift_share": f"{result.report.share:.4f}",
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(ref.name, ref.version, key, value)
+
+
+def _rollback(
+    op: MonitorDriftOperator, client: Any, reference: Reference, run: StageRun, artifact_root: str | None, why: str
+) -> dict[str, Any]:
+    from airflow_robust.registry.lease import held, holder_for
+    from airflow_robust.registry.models import parse_model_uri
+    from airflow_robust.registry.rollback import roll_back
+
+    assert reference.model is not None
+    name, _, alias = parse_model_uri(op.reference)
+    identity = run.identity
+    with held(client, name, holder_for(identity.dag_id, identity.run_id), ttl=600, wait=60):
+        outcome = roll_back(
+            client,
+            name=name,
+            alias=alias or "champion",
+            to_version=None,
+            who=f"airflow:{identity.dag_id}/{identity.run_id}/{identity.task_id}",
+            why=f"performance loss measured by monitoring: {why}"[:2000],
+            airflow={"dag_id": identity.dag_id, "run_id": identity.run_id, "task_id": identity.task_id},
+            artifact_root=artifact_root,
+        )
+    op.log.warning("Performance loss: rollback of %s@%s -> %s", name, alias, outcome)
+    return {"action": outcome["action"], "version": outcome["version"], "from": outcome.get("previous_version")}
+
+
+def _emit_retrain(op: MonitorDriftOperator, context: Any, summary: dict[str, Any]) -> None:
+    events = context.get("outlet_events") if hasattr(context, "get") else None
+    if events is None or not op.retrain_asset:
+        return
+    from airflow.sdk import Asset, AssetAlias
+
+    extra = {
+        "reason": summary["reason"][:2000],
+        "drifted_columns": summary["drifted_columns"],
+        "drift_share": summary["drift_share"],
+        "model_uri": summary.get("model_uri"),
+        "signals": summary["signals"],
+        "monitor_run_id": summary["run_id"],
+    }
+    events[AssetAlias(f"airflow-robust-retrain:{op.retrain_asset}")].add(Asset(op.retrain_asset), extra=extra)
+    op.log.info("Drift: emitted an event on %s (drifted: %s)", op.retrain_asset, summary["drifted_columns"])
