@@ -8,6 +8,9 @@ no worker slot) until a reviewer sets ``robust.approval`` to ``approved`` on the
 page of the MLflow UI; ``deploy`` checks the version in a fresh process and moves ``@champion``
 with compare-and-set, recording the move in the alias history.
 
+``robust_promotion`` is scheduled on ``Asset("x-airflow-robust://retrain/seattle_weather")``:
+when ``robust_monitoring`` finds drift, it retrains here, through every gate and a review.
+
 ``robust_promotion_auto`` is the same loop without a person: a passing candidate is approved by
 the rules and deployed in the same DAG run.
 """
@@ -20,6 +23,7 @@ from airflow.sdk import dag
 from robust_example_tasks import DAG_ARGS, MODEL_NAME, training_tasks
 
 from airflow_robust.operators.deploy import DeployModelOperator
+from airflow_robust.operators.monitor import retrain_asset
 from airflow_robust.operators.promote import PromoteModelOperator
 from airflow_robust.sensors.approval import ModelApprovalSensor
 
@@ -56,7 +60,7 @@ def promotion(approval: str) -> None:
         robustness >> promote >> deploy
 
 
-@dag(tags=["airflow-robust", "example"], doc_md=__doc__, **DAG_ARGS)
+@dag(tags=["airflow-robust", "example"], doc_md=__doc__, **{**DAG_ARGS, "schedule": [retrain_asset(MODEL_NAME)]})
 def robust_promotion() -> None:
     promotion("manual")
 

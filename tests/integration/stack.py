@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -117,6 +118,7 @@ class Stack:
     mlflow_url: str = ""
     mlflow_port: int = 0
     password: str = ""
+    queue: str = field(default_factory=lambda: f"airflow_robust_{secrets.token_hex(4)}")
     _token: str | None = None
 
     @property
@@ -141,6 +143,7 @@ class Stack:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Stack:
+        reap_leftovers()
         try:
             self._databases(create=True)
             self._redis_flush()
@@ -201,6 +204,11 @@ class Stack:
                 "AIRFLOW__CELERY__BROKER_URL": f"{REDIS_URL}/{REDIS_DB}",
                 "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.airflow_db}",
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+                # a queue and log-server ports of its own: no other worker on this machine takes our tasks
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
+                "AIRFLOW__CELERY__DEFAULT_QUEUE": self.queue,
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__API__PORT": str(api_port),
                 "AIRFLOW__API__BASE_URL": self.api_url,
                 "AIRFLOW__API__WORKERS": "1",
@@ -241,6 +249,7 @@ class Stack:
         handle.close()
         process = Process(name, popen, log)
         self.processes[name] = process
+        _remember(popen.pid)
         return process
 
     def start_mlflow(self) -> None:
@@ -266,7 +275,8 @@ class Stack:
         wait_for(lambda: _get(f"{self.mlflow_url}/health") == 200, 180, "the MLflow server", self.processes["mlflow"])
 
     def start_airflow_process(self, name: str) -> Process:
-        return self._spawn(name, [str(BIN / "airflow"), *AIRFLOW_PROCESSES[name]])
+        extra = ["--queues", self.queue] if name == "celery-worker" else []
+        return self._spawn(name, [str(BIN / "airflow"), *AIRFLOW_PROCESSES[name], *extra])
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
         process = self.processes.pop(name, None)
@@ -382,6 +392,30 @@ class Stack:
 
     def logs(self) -> str:
         return "\n".join(f"===== {p.name}\n{p.tail(3000)}" for p in self.processes.values())
+
+
+PIDFILE = Path(tempfile.gettempdir()) / "airflow-robust-it.pids"
+
+
+def _remember(pgid: int) -> None:
+    with open(PIDFILE, "a") as handle:
+        handle.write(f"{pgid}\n")
+
+
+def reap_leftovers() -> None:
+    """Kill process groups an earlier, killed test session left running (their databases are gone)."""
+    if not PIDFILE.exists():
+        return
+    for line in PIDFILE.read_text().split():
+        pgid = int(line)
+        try:
+            cmdline = Path(f"/proc/{pgid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "airflow" in cmdline or "mlflow" in cmdline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+    PIDFILE.unlink(missing_ok=True)
 
 
 def _get(url: str) -> int:

@@ -98,3 +98,48 @@ def test_manual_review_then_auto_promotion(airflow_db: Path) -> None:
     again = load_dag("robust_rollback").test(logical_date=datetime(2026, 2, 4, tzinfo=timezone.utc))
     assert again.get_task_instance("rollback").xcom_pull(task_ids="rollback")["action"] == "noop"
     assert resolve(client, MODEL, "champion") == version and len(read_history(client, MODEL, "champion")) == 3
+
+
+def _retrain_events() -> list[Any]:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.uri == f"x-airflow-robust://retrain/{MODEL}")
+        ).scalars()
+        return [dict(event.extra or {}) for event in rows]
+
+
+def test_monitoring_emits_the_retrain_event_only_for_a_drifted_batch(airflow_db: Path) -> None:
+    client = client_for(airflow_db)
+    if resolve(client, MODEL, "champion") is None:  # when run on its own
+        day = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        load_dag("robust_promotion_auto").test(logical_date=day, run_after=day)
+    champion = resolve(client, MODEL, "champion")
+    assert champion is not None
+    before = len(_retrain_events())
+    calm_day = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    calm = load_dag("robust_monitoring").test(logical_date=calm_day, run_after=calm_day)
+    assert {ti.task_id: ti.state for ti in calm.get_task_instances()} == dict.fromkeys(
+        ["export_batch", "score", "monitor"], "success"
+    )
+    summary = calm.get_task_instance("monitor").xcom_pull(task_ids="monitor")
+    assert summary["drift"] is False and summary["dataset_drift"] is False, summary["reason"]
+    scored = calm.get_task_instance("score").xcom_pull(task_ids="score")
+    assert scored["model_uri"] == f"models:/{MODEL}/{champion}"
+    assert len(_retrain_events()) == before  # no drift, no retraining
+
+    drift_day = datetime(2026, 3, 3, tzinfo=timezone.utc)
+    drifted = load_dag("robust_monitoring").test(logical_date=drift_day, run_after=drift_day, run_conf={"drift": True})
+    assert drifted.get_task_instance("monitor").state == "success"  # on_drift="trigger" continues
+    summary = drifted.get_task_instance("monitor").xcom_pull(task_ids="monitor")
+    assert summary["drift"] is True and summary["dataset_drift"] is True
+    assert {"temp_max", "temp_min", "wind", "precipitation"} <= set(summary["drifted_columns"])
+    events = _retrain_events()
+    assert len(events) == before + 1
+    assert set(events[-1]["drifted_columns"]) == set(summary["drifted_columns"])
+    assert client.get_model_version(MODEL, champion).tags["robust.monitor.status"] == "drift"

@@ -195,9 +195,9 @@ def _run_metrics(client: Any, name: str, version: str, metrics: list[str]) -> di
 
 
 def _load(name: str, version: str) -> Any:
-    import mlflow
+    from airflow_robust.registry.models import load_sklearn
 
-    return mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    return load_sklearn(f"models:/{name}/{version}")
 
 
 def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:

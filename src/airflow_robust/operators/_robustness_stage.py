@@ -107,11 +107,12 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
 
 
 def load_model(model_uri: str, owner: str) -> Any:
-    import mlflow
     from mlflow.exceptions import MlflowException
 
+    from airflow_robust.registry.models import load_sklearn
+
     try:
-        return mlflow.sklearn.load_model(model_uri)
+        return load_sklearn(model_uri)
     except MlflowException as err:
         if getattr(err, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
             raise InvalidParameterError(

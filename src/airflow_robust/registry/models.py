@@ -59,13 +59,29 @@ def resolve_model(client: Any, uri: str) -> ModelRef:
     return ModelRef(name=name, version=str(record.version), alias=alias)
 
 
+def load_sklearn(uri: str) -> Any:
+    """``mlflow.sklearn.load_model(uri)`` without flooding the task log.
+
+    Loading a skops-serialised model walks ``sys.modules``; inside an Airflow task that touches
+    every deprecated alias Airflow keeps, and each one would log a DeprecationWarning.
+    """
+    import warnings
+
+    import mlflow
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        return mlflow.sklearn.load_model(uri)
+
+
 def load_sklearn_or_pyfunc(uri: str) -> tuple[Any, str]:
     """The model behind ``uri`` and its flavor: scikit-learn when logged so (probabilities available), else pyfunc."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     try:
-        return mlflow.sklearn.load_model(uri), "sklearn"
+        return load_sklearn(uri), "sklearn"
     except MlflowException as err:
         if "flavor" not in str(err).lower():
             raise
