@@ -45,21 +45,26 @@ class Edges:
         array = np.asarray(edges, dtype=float)
         return cls(array, np.zeros(max(len(array) - 1, 1), dtype=np.int64))
 
-    def add(self, finite: np.ndarray) -> None:
+    def add(self, ordered: np.ndarray) -> None:
+        """Count ``ordered`` (sorted, finite): one binary search per edge, not per value."""
         if len(self.edges) == 0:
             return
+        n = len(ordered)
         low, high = self.edges[0], self.edges[-1]
-        is_below, is_above = finite < low, finite > high
-        self.below += int(is_below.sum())
-        self.above += int(is_above.sum())
-        self.below_distance += float((low - finite[is_below]).sum())
-        self.above_distance += float((finite[is_above] - high).sum())
-        inside = finite[~(is_below | is_above)]
+        below = int(np.searchsorted(ordered, low, side="left"))
+        not_above = int(np.searchsorted(ordered, high, side="right"))
+        self.below += below
+        self.above += n - not_above
+        if below:
+            self.below_distance += float(low * below - ordered[:below].sum())
+        if n - not_above:
+            self.above_distance += float(ordered[not_above:].sum() - high * (n - not_above))
         if len(self.edges) == 1:
-            self.counts[0] += len(inside)
+            self.counts[0] += not_above - below
             return
-        index = np.clip(np.searchsorted(self.edges, inside, side="left") - 1, 0, len(self.edges) - 2)
-        self.counts += np.bincount(index, minlength=len(self.edges) - 1)
+        at_most = np.searchsorted(ordered, self.edges[1:], side="right")  # values <= each inner/right edge
+        counts = np.diff(np.concatenate([[below], at_most]))  # right-closed bins; the first includes its left edge
+        self.counts += counts
 
     def with_outer(self) -> np.ndarray:
         """Counts with open outer bins: values below the range join the first bin, above the last."""
@@ -107,17 +112,18 @@ class NumericAccumulator:
         self.count += len(finite)
         if len(finite) == 0:
             return
-        self.total += float(finite.sum())
-        self.minimum = min(self.minimum, float(finite.min()))
-        self.maximum = max(self.maximum, float(finite.max()))
-        self.coarse.add(finite)
-        self.fine.add(finite)
+        ordered = np.sort(finite)  # one sort serves every count below
+        self.total += float(ordered.sum())
+        self.minimum = min(self.minimum, float(ordered[0]))
+        self.maximum = max(self.maximum, float(ordered[-1]))
+        self.coarse.add(ordered)
+        self.fine.add(ordered)
         if self.ref_values is not None and self.le is not None and self.lt is not None:
-            ordered = np.sort(finite)
             self.le += np.searchsorted(ordered, self.ref_values, side="right")
             self.lt += np.searchsorted(ordered, self.ref_values, side="left")
         if self.frequencies is not None:
-            uniques, counts = np.unique(finite, return_counts=True)
+            starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+            uniques, counts = ordered[starts], np.diff(np.append(starts, len(ordered)))
             if len(self.frequencies) + len(uniques) <= MAX_CURRENT_CATEGORIES:
                 self.frequencies.update({value_key(v): int(c) for v, c in zip(uniques, counts, strict=True)})
             else:
