@@ -103,6 +103,9 @@ def baseline(reference: str, current: str) -> dict[str, float]:
 
 
 def ours(profile_path: str, current: str) -> dict[str, float]:
+    import scipy.spatial.distance
+    import scipy.stats  # noqa: F401 - imported before timing, as in the baseline
+
     from airflow_robust.data.chunks import iter_chunks
     from airflow_robust.data.sources import describe_source
     from airflow_robust.drift.monitor import MonitorSpec, monitor
@@ -188,12 +191,16 @@ def table(results: dict[str, object]) -> str:
     lines.append(f"Speed-up at {rows:,} rows: {b['seconds'] / o['seconds']:.1f}x (baseline / ours).")
     bb, bo = results.get("big_baseline"), results.get("big_ours")
     if isinstance(bb, dict) and isinstance(bo, dict):
-        lines.append(f"At {big:,} rows: {bb['seconds'] / bo['seconds']:.1f}x, peak RSS {bo['peak_rss_mb']:.0f} MB "
-                     f"vs {bb['peak_rss_mb']:.0f} MB.")
+        lines.append(
+            f"At {big:,} rows: {bb['seconds'] / bo['seconds']:.1f}x, peak RSS {bo['peak_rss_mb']:.0f} MB "
+            f"vs {bb['peak_rss_mb']:.0f} MB."
+        )
     p = results["profile"]
     assert isinstance(p, dict)
-    lines.append(f"Building the reference profile once (training time): {p['seconds']:.2f} s, "
-                 f"{results['profile_json_mb']:.1f} MB of JSON.")
+    lines.append(
+        f"Building the reference profile once (training time): {p['seconds']:.2f} s, "
+        f"{results['profile_json_mb']:.1f} MB of JSON."
+    )
     return "\n".join(lines)
 
 

@@ -60,6 +60,22 @@ AIRFLOW_PROCESSES: dict[str, list[str]] = {
 }
 
 
+def mlflow_server_args(backend: str, artifacts: str, host: str, port: int) -> list[str]:
+    """``mlflow <args>``: a tracking server with a database backend store and served artifacts."""
+    return [
+        "server",
+        "--backend-store-uri",
+        backend,
+        "--serve-artifacts",
+        "--artifacts-destination",
+        artifacts,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -258,18 +274,7 @@ class Stack:
             "mlflow",
             [
                 str(BIN / "mlflow"),
-                "server",
-                "--backend-store-uri",
-                backend,
-                "--serve-artifacts",
-                "--artifacts-destination",
-                f"file://{self.artifacts}",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.mlflow_port),
-                "--workers",
-                "2",
+                *mlflow_server_args(backend, f"file://{self.artifacts}", "127.0.0.1", self.mlflow_port),
             ],
         )
         wait_for(lambda: _get(f"{self.mlflow_url}/health") == 200, 180, "the MLflow server", self.processes["mlflow"])

@@ -129,7 +129,9 @@ def _parquet_chunks(target: str | IO[bytes], chunk_rows: int, columns: Sequence[
         for batch in dataset.to_batches(columns=list(columns) if columns else None, batch_size=chunk_rows):
             yield batch.to_pandas()
         return
-    parquet = pq.ParquetFile(target)
+    # pre_buffer would cache the column chunks of every row group read so far (the whole file by the
+    # end: peak memory ~ file size); buffered reads keep memory at about one batch
+    parquet = pq.ParquetFile(target, pre_buffer=False, buffer_size=1 << 20)
     if columns is not None:
         missing = [c for c in columns if c not in parquet.schema_arrow.names]
         if missing:
