@@ -67,6 +67,7 @@ airflow-ui: venv
 
 bench: venv
 	$(BIN)/python bench/parse_cost.py
+	$(BIN)/python bench/drift.py
 
 clean:
 	rm -rf $(VENV) .uv $(AIRFLOW_HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
