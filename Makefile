@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test lint typecheck pytest ui airflow-ui bench lock clean
+.PHONY: help venv demo test browser lint typecheck pytest ui airflow-ui bench lock clean
 
 help:
 	@echo "make demo   - create .venv, install from uv.lock, run the example DAG end to end"
@@ -42,8 +42,17 @@ demo: venv
 	$(BIN)/airflow dags test robust_training 2>&1 | tee $(AIRFLOW_HOME)/demo.log | $(BIN)/python scripts/demo_filter.py
 	@$(BIN)/python scripts/demo_summary.py
 
-test: venv
+test: venv browser
 	$(MAKE) lint typecheck pytest
+
+# The browser test drives Debian's Chromium (never a downloaded browser: no `playwright install`).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	  ( $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null ); \
+	fi
 
 lint: venv
 	$(BIN)/ruff check src tests dags bench scripts

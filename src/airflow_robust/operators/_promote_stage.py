@@ -298,7 +298,7 @@ def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
     for check_name, check in summary["checks"].items():
         lines.append(
             f"| {check_name} | {check['outcome']} | {_fmt(check.get('candidate'))} | {_fmt(check.get('champion'))} "
-            f"| {_fmt(check.get('improvement'))} | {check.get('threshold') or ''} |"
+            f"| {_fmt(check.get('improvement'))} | {_threshold(check.get('threshold'))} |"
         )
     lines += ["", f"Decision run: [{summary['run_id']}]({summary['run_url']})"]
     if summary["decision"] == "pending_approval":
@@ -308,6 +308,13 @@ def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
             "(optionally `robust.approval.by` = your name and `robust.approval.reason`).",
         ]
     return "\n".join(lines)
+
+
+def _threshold(value: Any) -> str:
+    """``{'min': 0.3, 'max_regression': 0.0}`` as ``min 0.3, max_regression 0``."""
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    return ", ".join(f"{key} {_fmt(item)}" for key, item in value.items())
 
 
 def _fmt(value: Any) -> str:

@@ -1,0 +1,128 @@
+"""A reviewer in a real browser (Debian's Chromium driven by Playwright) on the production topology.
+
+The MLflow UI model version page of a pending challenger shows the review (description with the
+candidate-vs-champion table, ``robust.approval=pending``, alias ``challenger``); the reviewer adds
+``robust.approval.by`` and edits ``robust.approval`` to ``approved`` with the page's own controls;
+the deferred ``ModelApprovalSensor`` releases in the triggerer and ``deploy`` moves ``@champion``.
+Then the Airflow UI's task page offers the "MLflow run" extra link to the task's own MLflow run.
+Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.integration.stack import Stack, wait_for
+
+pytestmark = pytest.mark.integration
+CHROMIUM = "/usr/bin/chromium"
+MODEL = "seattle_weather"
+REVIEWER = "reviewer@example.com"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is required under CI=true (make installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def reviewed(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, Any]:
+    stack.wait_for_dag("robust_promotion")
+    run_id = stack.trigger("robust_promotion")
+    wait_for(
+        lambda: stack.task_states("robust_promotion", run_id).get("approval") == "deferred",
+        900,
+        "the promotion to wait for a reviewer",
+        logs=stack,
+    )
+    version = stack.xcom("robust_promotion", run_id, "train")["version"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{stack.mlflow_url}/#/models/{MODEL}/versions/{version}")
+    approval = page.locator('tr[data-row-key="robust.approval"]')
+    approval.wait_for(timeout=60_000)
+    seen = {
+        "approval_before": approval.locator("td").nth(1).inner_text().strip(),
+        "description": page.get_by_test_id("note-editor-preview-content").inner_text(),
+        "aliases": page.get_by_text("@ challenger").count(),
+    }
+    page.screenshot(path=str(artifacts_dir / "mlflow_model_version_pending.png"), full_page=True)
+    # the reviewer signs the review, then approves, with the page's own controls
+    page.get_by_placeholder("Name").fill("robust.approval.by")
+    page.get_by_placeholder("Value").fill(REVIEWER)
+    page.get_by_role("button", name="Add").click()
+    page.locator('tr[data-row-key="robust.approval.by"]').wait_for(timeout=30_000)
+    approval.get_by_test_id("editable-table-button-edit").click()
+    field = approval.get_by_test_id("editable-table-edited-input")
+    field.fill("approved")
+    approval.get_by_test_id("editable-table-button-save").click()
+    wait_for(lambda: approval.locator("td").nth(1).inner_text().strip() == "approved", 30, "the UI to save the tag")
+    page.screenshot(path=str(artifacts_dir / "mlflow_model_version_approved.png"), full_page=True)
+    page.close()
+    final = stack.wait_run("robust_promotion", run_id, timeout=600)
+    return {"run_id": run_id, "version": version, "seen": seen, "final": final}
+
+
+def test_reviewer_approves_in_the_mlflow_ui_and_deploy_moves_the_champion(
+    stack: Stack, reviewed: dict[str, Any], artifacts_dir: Path
+) -> None:
+    seen, version = reviewed["seen"], reviewed["version"]
+    assert seen["approval_before"] == "pending" and seen["aliases"] >= 1
+    assert "airflow-robust promotion: pending approval" in seen["description"]
+    assert "gate:validation" in seen["description"] and "gate:robustness" in seen["description"]
+    assert (artifacts_dir / "mlflow_model_version_pending.png").stat().st_size > 10_000
+    assert reviewed["final"]["state"] == "success", stack.task_states("robust_promotion", reviewed["run_id"])
+    states = stack.task_states("robust_promotion", reviewed["run_id"])
+    assert states["approval"] == "success" and states["deploy"] == "success"
+    champion = stack.mlflow("GET", "/registered-models/alias", params={"name": MODEL, "alias": "champion"})
+    assert champion["model_version"]["version"] == version
+    tags = {t["key"]: t["value"] for t in champion["model_version"]["tags"]}
+    assert tags["robust.approval"] == "approved" and tags["robust.approval.by"] == REVIEWER
+    assert tags["robust.approval.decided_at"] and tags["robust.deploy.status"] == "deployed"
+    sensor = stack.xcom("robust_promotion", reviewed["run_id"], "approval")
+    assert sensor["status"] == "approved" and sensor["by"] == REVIEWER
+
+
+def test_airflow_task_page_links_to_the_tasks_mlflow_run(
+    stack: Stack, reviewed: dict[str, Any], browser: Any, artifacts_dir: Path
+) -> None:
+    run_id = reviewed["run_id"]
+    experiment = stack.mlflow("GET", "/experiments/get-by-name", params={"experiment_name": "airflow/robust_promotion"})
+    experiment_id = experiment["experiment"]["experiment_id"]
+    runs = stack.mlflow(
+        "POST",
+        "/runs/search",
+        json={
+            "experiment_ids": [experiment_id],
+            "filter": f"tags.`airflow.run_id` = '{run_id}' and tags.`airflow.task_id` = 'train'",
+        },
+    )["runs"]
+    assert len(runs) == 1
+    expected = f"{stack.mlflow_url}/#/experiments/{experiment_id}/runs/{runs[0]['info']['run_id']}"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_cookies([{"name": "_token", "value": stack.token(), "url": stack.api_url}])
+    page = context.new_page()
+    page.goto(f"{stack.api_url}/dags/robust_promotion/runs/{quote(run_id, safe='')}/tasks/train/details")
+    link = page.get_by_role("link", name="MLflow run")
+    link.wait_for(timeout=60_000)
+    assert link.get_attribute("href") == expected
+    page.screenshot(path=str(artifacts_dir / "airflow_task_mlflow_link.png"), full_page=True)
+    context.close()
