@@ -20,6 +20,7 @@ situation                                        outcome
 no rules                                         rejected (nothing to decide on)
 candidate metric missing, NaN or inf             FAIL
 value outside ``min``/``max``                    FAIL (bounds inclusive)
+a rule without any threshold                     ERROR (``parse_rules`` refuses it too)
 no champion, change rule                         NO_BASELINE; promoted as a *rubber stamp*
                                                  unless ``on_missing_champion="fail"``
 champion metric missing, NaN or inf              FAIL
@@ -230,6 +231,8 @@ def _rule_checks(
 ) -> list[Check]:
     value = candidate.get(rule.metric)
     out: list[Check] = []
+    if rule.min is None and rule.max is None and not rule.compares:
+        return [Check(f"{rule.metric}:rule", rule.metric, ERROR, "the rule sets no threshold: nothing to decide on")]
     if rule.min is not None or rule.max is not None:
         out.append(_bounds_check(rule, value))
     if rule.compares:
@@ -267,14 +270,23 @@ def _change_check(
         )
         if v not in (None, False)
     }
+    if not _finite(value):
+        return Check(name, rule.metric, FAIL, f"candidate {rule.metric} is {value!r}", threshold=threshold)
     if champion_error is not None:
         return Check(name, rule.metric, ERROR, f"champion could not be scored: {champion_error}", value)
     if champion is None:
         return Check(name, rule.metric, NO_BASELINE, "no champion to compare with", value, threshold=threshold)
     base = champion.get(rule.metric)
-    if value is None or base is None or not (_finite(value) and _finite(base)):
-        shown = f"candidate {rule.metric} is {value!r}" if not _finite(value) else f"champion {rule.metric} is {base!r}"
-        return Check(name, rule.metric, FAIL, shown, threshold=threshold)
+    if base is None or not _finite(base):
+        return Check(name, rule.metric, FAIL, f"champion {rule.metric} is {base!r}", threshold=threshold)
+    assert value is not None
+    return _judge_change(rule, name, float(value), float(base), interval, threshold)
+
+
+def _judge_change(
+    rule: Rule, name: str, value: float, base: float, interval: tuple[float, float] | None, threshold: dict[str, Any]
+) -> Check:
+    """The change check once both values are finite."""
     if rule.relative and base == 0:
         return Check(name, rule.metric, FAIL, "relative change against a champion value of 0 is undefined", value, base)
     gain = improvement(rule, value, base)
