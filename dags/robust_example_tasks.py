@@ -41,7 +41,7 @@ def data_root() -> str:
     return os.environ.get("AIRFLOW_ROBUST_DATA_URI", f"file://{os.path.abspath(home)}/data")
 
 
-def training_tasks() -> tuple[Any, Any]:
+def training_tasks(model_name: str = MODEL_NAME) -> tuple[Any, Any]:
     """export -> validate -> train -> robustness, inside the current DAG; returns (train, robustness)."""
 
     @task(multiple_outputs=True)
@@ -94,7 +94,7 @@ def training_tasks() -> tuple[Any, Any]:
         data=exported["clean"],
         target="weather",
         features=FEATURES,
-        registered_model_name=MODEL_NAME,
+        registered_model_name=model_name,
     )
     trained = train.output
     robustness = EvaluateRobustnessOperator(

@@ -134,6 +134,8 @@ class Stack:
     mlflow_url: str = ""
     mlflow_port: int = 0
     password: str = ""
+    mlflow_login: str = ""
+    mlflow_password: str = ""
     queue: str = field(default_factory=lambda: f"airflow_robust_{secrets.token_hex(4)}")
     _token: str | None = None
 
@@ -203,6 +205,8 @@ class Stack:
         self.password = secrets.token_urlsafe(12)
         passwords = self.home / "passwords.json"
         passwords.write_text(json.dumps({ADMIN_USER: self.password}))
+        self.mlflow_login = f"robust-reviewer-{secrets.token_hex(6)}"
+        self.mlflow_password = f"pw-{secrets.token_urlsafe(18)}"
         self.mlflow_port = free_port()
         self.mlflow_url = f"http://127.0.0.1:{self.mlflow_port}"
         api_port = free_port()
@@ -239,7 +243,16 @@ class Stack:
                 "AIRFLOW__CORE__PARALLELISM": "16",
                 "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "16",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-                "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps({"conn_type": "mlflow", "host": self.mlflow_url}),
+                # credentials as users give them; the server does not check them, the secrets test
+                # checks they never leak into logs, XCom or MLflow
+                "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps(
+                    {
+                        "conn_type": "mlflow",
+                        "host": self.mlflow_url,
+                        "login": self.mlflow_login,
+                        "password": self.mlflow_password,
+                    }
+                ),
                 "AIRFLOW_CONN_MLFLOW_BROKEN": json.dumps(
                     {"conn_type": "mlflow", "host": f"http://127.0.0.1:{free_port()}"}
                 ),
