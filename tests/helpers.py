@@ -33,6 +33,15 @@ def seattle_weather() -> pd.DataFrame:
     return frame
 
 
+def cancer_split(root: Path) -> dict[str, str]:
+    """breast_cancer split 70/30 (seeded, stratified) into ``train.csv`` and ``test.csv`` under ``root``."""
+    from sklearn.model_selection import train_test_split
+
+    frame = breast_cancer_frame()
+    train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["target"])
+    return {"train": write_csv(train, root / "train.csv"), "test": write_csv(test, root / "test.csv")}
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
@@ -60,3 +69,12 @@ class TaskInstanceStandIn:
 
 def context_for(ti: TaskInstanceStandIn) -> dict[str, Any]:
     return {"ti": ti, "task_instance": ti, "run_id": ti.run_id}
+
+
+def execute(op: Any, run_id: str) -> tuple[dict[str, Any] | None, Exception | None]:
+    """Run ``op.execute`` as DAG run ``run_id``: (its XCom result, the error it raised or None)."""
+    ti = TaskInstanceStandIn(task_id=op.task_id, run_id=run_id)
+    try:
+        return op.execute(context_for(ti)), None
+    except Exception as err:
+        return ti.xcom.get("return_value"), err

@@ -17,6 +17,7 @@ from typing import Any
 from airflow_robust.exceptions import InvalidParameterError
 
 _IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*[:.][A-Za-z_]\w*$")
+_UNRENDERED = re.compile(r"\{\{.*\}\}|\{%.*%\}", re.DOTALL)
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 
 
@@ -48,6 +49,27 @@ def _is_str(value: Any) -> bool:
 
 def non_empty_str() -> Constraint:
     return Constraint("a non-empty string", lambda v: _is_str(v) and v.strip() != "", example_bad=("", 3))
+
+
+def model_name() -> Constraint:
+    """A registered model name: no quotes, backslashes or newlines (it goes into MLflow search filters)."""
+    return Constraint(
+        "a non-empty model name without quotes",
+        lambda v: _is_str(v) and v.strip() != "" and len(v) <= 256 and not any(c in v for c in "'\"\\`\n\r"),
+        example_bad=("", "bad'name", "x' OR '1'='1"),
+    )
+
+
+_ALIAS = re.compile(r"^[A-Za-z_][\w-]{0,255}$")
+
+
+def alias_name() -> Constraint:
+    """An MLflow alias: letters, digits, ``_`` and ``-``; not ``latest`` nor ``v<digits>`` (reserved)."""
+    return Constraint(
+        "an alias of letters, digits, '_' or '-' (not 'latest' or 'v<number>')",
+        lambda v: _is_str(v) and bool(_ALIAS.match(v)) and v.lower() != "latest" and not re.match(r"^[vV]\d+$", v),
+        example_bad=("champ ion", "latest", "v3", ""),
+    )
 
 
 def one_of(*choices: str) -> Constraint:
@@ -115,3 +137,11 @@ def validate(owner: str, constraints: Mapping[str, Constraint], values: Mapping[
         value = values.get(name)
         if not constraint.accepts(value):
             raise InvalidParameterError(name, owner, constraint.expected, value)
+        if isinstance(value, str) and _UNRENDERED.search(value):
+            raise InvalidParameterError(
+                name,
+                owner,
+                "a rendered value",
+                value,
+                detail="It still holds a Jinja template: the field is not templated here, or it was rendered twice.",
+            )

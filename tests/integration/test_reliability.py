@@ -258,10 +258,13 @@ def _all_mlflow_text(stack: Stack) -> list[str]:
 
 
 def test_connection_credentials_never_leak(stack: Stack) -> None:
-    """After full runs: no task log, XCom, MLflow entity, artifact or process log holds them."""
-    stack.wait_for_dag("robust_promotion_auto")
-    run_id = stack.trigger("robust_promotion_auto")
-    assert stack.wait_run("robust_promotion_auto", run_id, timeout=900)["state"] == "success"
+    """After full runs (this session's, or one made here): no task log, XCom, MLflow entity,
+    artifact or process log holds the connection's login or password."""
+    done = stack.api("GET", "/dags/robust_promotion_auto/dagRuns", params={"state": "success", "limit": 1})
+    if not done.get("dag_runs"):  # run alone: make one full run of the gated loop first
+        stack.wait_for_dag("robust_promotion_auto")
+        run_id = stack.trigger("robust_promotion_auto")
+        assert stack.wait_run("robust_promotion_auto", run_id, timeout=900)["state"] == "success"
     secrets = {"login": stack.mlflow_login, "password": stack.mlflow_password}
     assert all(len(s) > 12 for s in secrets.values())
 

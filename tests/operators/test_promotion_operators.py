@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from mlflow import MlflowClient
-from sklearn.model_selection import train_test_split
 
 from airflow_robust.exceptions import DeploymentRefused, PromotionRejected
 from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
@@ -17,24 +16,17 @@ from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.registry.aliases import resolve
 from airflow_robust.registry.history import read_history
 from airflow_robust.registry.lease import holder_of
-from tests.helpers import TaskInstanceStandIn, breast_cancer_frame, context_for, write_csv
+from tests.helpers import cancer_split, execute
 
 RULES = [{"metric": "f1_macro", "direction": "higher", "min": 0.6, "max_regression": 0.0}]
 
 
 @pytest.fixture
 def cancer(tmp_path: Path) -> dict[str, str]:
-    frame = breast_cancer_frame()
-    train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["target"])
-    return {"train": write_csv(train, tmp_path / "train.csv"), "test": write_csv(test, tmp_path / "test.csv")}
+    return cancer_split(tmp_path)
 
 
-def run(op: Any, run_id: str) -> tuple[dict[str, Any] | None, Exception | None]:
-    ti = TaskInstanceStandIn(task_id=op.task_id, run_id=run_id)
-    try:
-        return op.execute(context_for(ti)), None
-    except Exception as err:
-        return ti.xcom.get("return_value"), err
+run = execute
 
 
 def train(data: str, run_id: str, estimator: str, params: dict[str, Any]) -> str:

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from mlflow import MlflowClient
-from sklearn.model_selection import train_test_split
 
 from airflow_robust.exceptions import InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
-from tests.helpers import TaskInstanceStandIn, breast_cancer_frame, context_for, write_csv
+from tests.helpers import TaskInstanceStandIn, cancer_split, context_for
 
 
 def regularised() -> object:  # a user factory: impute, scale, regularised logistic regression
@@ -28,9 +27,7 @@ def regularised() -> object:  # a user factory: impute, scale, regularised logis
 
 @pytest.fixture
 def cancer(tmp_path: Path) -> dict[str, str]:
-    frame = breast_cancer_frame()
-    train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["target"])
-    return {"train": write_csv(train, tmp_path / "train.csv"), "test": write_csv(test, tmp_path / "test.csv")}
+    return cancer_split(tmp_path)
 
 
 def train(data: str, estimator: str, run_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

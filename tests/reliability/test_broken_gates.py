@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from mlflow import MlflowClient
-from sklearn.model_selection import train_test_split
 
 from airflow_robust.exceptions import DeploymentRefused
 from airflow_robust.operators.deploy import DeployModelOperator
@@ -27,7 +26,7 @@ from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.operators.validate import ValidateDataOperator
 from airflow_robust.registry.aliases import resolve
 from airflow_robust.registry.history import read_history
-from tests.helpers import TaskInstanceStandIn, breast_cancer_frame, context_for, write_csv
+from tests.helpers import cancer_split, execute
 
 MODEL = "cancer"
 RULES = [{"metric": "f1_macro", "direction": "higher", "min": 0.6, "max_regression": 0.0}]
@@ -41,17 +40,10 @@ STRONG = "tests.operators.test_robustness_operator:regularised"
 
 @pytest.fixture
 def cancer(tmp_path: Path) -> dict[str, str]:
-    frame = breast_cancer_frame()
-    train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["target"])
-    return {"train": write_csv(train, tmp_path / "train.csv"), "test": write_csv(test, tmp_path / "test.csv")}
+    return cancer_split(tmp_path)
 
 
-def run(op: Any, run_id: str) -> tuple[dict[str, Any] | None, Exception | None]:
-    ti = TaskInstanceStandIn(task_id=op.task_id, run_id=run_id)
-    try:
-        return op.execute(context_for(ti)), None
-    except Exception as err:
-        return ti.xcom.get("return_value"), err
+run = execute
 
 
 def model_dir(client: MlflowClient, version: str) -> Path:

@@ -17,11 +17,12 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
     import mlflow
 
     from airflow_robust.data.writers import ChunkWriter
-    from airflow_robust.operators._data import open_for_write, stream
+    from airflow_robust.operators._data import check_finite, check_output_uri, open_for_write, stream
     from airflow_robust.registry.batch import BatchTally, score_chunk
     from airflow_robust.registry.models import load_sklearn_or_pyfunc, resolve_model
 
     owner = type(op).__name__
+    check_output_uri(owner, "output_uri", op.output_uri, {"data": op.data})
     client = hook.get_client()
     try:
         ref = resolve_model(client, op.model_uri)
@@ -54,6 +55,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
                         list(op.passthrough_columns or []),
                     )
                 writer = ChunkWriter(op.output_uri, opener=open_for_write)
+            check_finite(owner, chunk, features)
             out = score_chunk(
                 model,
                 chunk,

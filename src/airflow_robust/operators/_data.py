@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from airflow_robust.exceptions import InvalidParameterError, StorageUnavailable
+from airflow_robust.exceptions import DataError, InvalidParameterError, StorageUnavailable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,10 @@ def load(
             parameter, owner, "a data URI, an import-path callable or SQL", data, detail=str(err)
         ) from err
     engine = sql_engine(conn_id) if source.kind == "sql" and conn_id else None
-    return source, load_frame(source, opener=_open, engine=engine, allow_empty=allow_empty)
+    try:
+        return source, load_frame(source, opener=_open, engine=engine, allow_empty=allow_empty)
+    except DataError as err:
+        raise _named(err, owner, parameter) from None
 
 
 def stream(
@@ -58,7 +61,49 @@ def stream(
             parameter, owner, "a data URI, an import-path callable or SQL", data, detail=str(err)
         ) from err
     engine = sql_engine(conn_id) if source.kind == "sql" and conn_id else None
-    return iter_chunks(source, opener=_open, engine=engine, chunk_rows=chunk_rows, columns=columns)
+    return _naming_errors(
+        iter_chunks(source, opener=_open, engine=engine, chunk_rows=chunk_rows, columns=columns), owner, parameter
+    )
+
+
+def _naming_errors(chunks: Iterator[pd.DataFrame], owner: str, parameter: str) -> Iterator[pd.DataFrame]:
+    try:
+        yield from chunks
+    except DataError as err:
+        raise _named(err, owner, parameter) from None
+
+
+def _named(err: DataError, owner: str, parameter: str) -> DataError:
+    """The same error, its message prefixed with the parameter and operator it came through."""
+    err.args = (f"The {parameter!r} parameter of {owner} cannot be used: {err}", *err.args[1:])
+    return err
+
+
+def check_finite(owner: str, frame: Any, columns: Sequence[str], parameter: str = "data") -> None:
+    """Refuse infinite values in numeric ``columns`` (models and statistics would turn them into garbage)."""
+    import numpy as np
+
+    bad = {}
+    for column in columns:
+        values = frame[column]
+        if values.dtype.kind == "f":
+            count = int(np.isinf(values.to_numpy()).sum())
+            if count:
+                bad[str(column)] = count
+    if bad:
+        listed = ", ".join(f"{c!r} ({n} rows)" for c, n in bad.items())
+        raise InvalidParameterError(
+            parameter, owner, "data without infinite values", "<data>", detail=f"Infinite values in column {listed}."
+        )
+
+
+def column_of(
+    owner: str, parameter: str, name: Any, columns: Sequence[Any], what: str = "a column of the data"
+) -> None:
+    """Raise unless ``name`` is one of ``columns`` (see :func:`airflow_robust.data.columns.require_column`)."""
+    from airflow_robust.data.columns import require_column
+
+    require_column(owner, parameter, name, columns, what)
 
 
 def _open(uri: str) -> AbstractContextManager[IO[bytes]]:
@@ -136,3 +181,30 @@ def model_features(explicit: Any, model: Any, frame: Any, target: str) -> tuple[
     names = [str(c) for c in explicit] if explicit else [str(c) for c in getattr(model, "feature_names_in_", [])]
     names = names or [str(c) for c in frame.columns if c != target]
     return names, [c for c in names if c not in frame.columns]
+
+
+def check_output_uri(owner: str, parameter: str, uri: str, inputs: dict[str, Any]) -> None:
+    """An output location must be absolute, free of ``..`` and templates, and never one of the inputs."""
+    import os
+    import re
+
+    text = str(uri)
+    has_scheme = bool(re.match(r"^[a-zA-Z][\w+.-]*://", text))
+    path = re.sub(r"^file://", "", text)
+    expected = "an absolute path or a URI (s3://, gs://, file://, ...) that is not one of the inputs"
+    if "{{" in text or "{%" in text:
+        raise InvalidParameterError(parameter, owner, expected, uri, detail="It holds an unrendered Jinja template.")
+    if ".." in path.replace("\\", "/").split("/"):
+        raise InvalidParameterError(parameter, owner, expected, uri, detail="'..' segments are not allowed.")
+    if not has_scheme and not os.path.isabs(path):
+        raise InvalidParameterError(parameter, owner, expected, uri, detail="A relative path depends on the worker.")
+
+    def same(a: str, b: str) -> bool:
+        strip = re.compile(r"^file://")
+        return os.path.normpath(strip.sub("", a)) == os.path.normpath(strip.sub("", b))
+
+    for name, value in inputs.items():
+        if isinstance(value, str) and value and same(text, value):
+            raise InvalidParameterError(
+                parameter, owner, expected, uri, detail=f"It is the {name!r} input: writing there would destroy it."
+            )

@@ -29,7 +29,7 @@ def _who(run: StageRun) -> str:
 def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.operators._promote_stage import APPROVAL_TAG, get_version
+    from airflow_robust.operators._promote_stage import APPROVAL_TAG, get_version, require_model
     from airflow_robust.registry.aliases import move_alias, resolve
     from airflow_robust.registry.lease import held, holder_for
 
@@ -37,6 +37,7 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
     client = hook.get_client()
     config = hook.get_config()
     name, version = op.model_name, str(op.version)
+    require_model(client, name, owner)
     record = get_version(client, name, version, owner, parameter="version")
     _require_approval(op, record)
     serving = _serving_check(op, owner, name, version)
@@ -151,12 +152,13 @@ def _emit(op: Any, context: Any, extra: dict[str, Any]) -> None:
 def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.operators._promote_stage import get_version
+    from airflow_robust.operators._promote_stage import get_version, require_model
     from airflow_robust.registry.lease import held, holder_for
     from airflow_robust.registry.rollback import roll_back
 
     client = hook.get_client()
     name = op.model_name
+    require_model(client, name, type(op).__name__)
     holder = holder_for(run.identity.dag_id, run.identity.run_id)
     with held(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait)):
         if op.to_version is not None:

@@ -87,6 +87,14 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         features=features if model is not None else None,
         prediction_chunks=predictions,
     )
+    if spec.columns and result.current is not None and set(spec.columns) <= set(result.current.missing):
+        raise InvalidParameterError(
+            "current",
+            owner,
+            "data with the reference's columns",
+            op.current,
+            detail=f"None of the {len(spec.columns)} monitored columns is in it (first: {spec.columns[:5]}).",
+        )
     seconds = time.perf_counter() - started
     run_url = config.run_url(run.experiment_id, run.run_id)
     summary = _summary(op, reference, result, run, seconds)

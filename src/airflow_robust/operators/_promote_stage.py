@@ -44,6 +44,20 @@ def get_version(client: Any, name: str, version: str, owner: str, parameter: str
         ) from err
 
 
+def require_model(client: Any, name: str, owner: str, parameter: str = "model_name") -> None:
+    """Raise ``InvalidParameterError`` naming ``parameter`` unless ``name`` is a registered model."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException as err:
+        if getattr(err, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
+            raise
+        raise InvalidParameterError(
+            parameter, owner, "the name of a registered model", name, detail=str(err).splitlines()[0]
+        ) from err
+
+
 def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
@@ -57,6 +71,7 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
     config = hook.get_config()
     rules = parse_rules(op.rules)
     name, candidate = op.model_name, str(op.candidate_version)
+    require_model(client, name, owner)
     version = get_version(client, name, candidate, owner)
     identity = run.identity
     holder = holder_for(identity.dag_id, identity.run_id)
@@ -131,7 +146,7 @@ def _scores(
     if op.compare_on == "logged_metrics":
         return _logged(client, name, candidate, champion, metrics)
     from airflow_robust.data.loaders import frame_digest
-    from airflow_robust.operators._data import load
+    from airflow_robust.operators._data import check_finite, column_of, load
     from airflow_robust.registry.compare import metrics_for, paired_bootstrap, predict
     from airflow_robust.training.tasks import infer_task
 
@@ -139,9 +154,9 @@ def _scores(
     _, frame = load(
         owner, op.evaluation_data, conn_id=op.conn_id, data_format=op.data_format, parameter="evaluation_data"
     )
-    if op.target not in frame.columns:
-        raise InvalidParameterError("target", owner, "a column of evaluation_data", op.target)
+    column_of(owner, "target", op.target, list(frame.columns), "a column of evaluation_data")
     frame = frame[frame[op.target].notna()].reset_index(drop=True)
+    check_finite(owner, frame, [c for c in frame.columns if c != op.target], parameter="evaluation_data")
     scores = Scores(digest=frame_digest(frame), rows=len(frame))
     try:
         model = _load(name, candidate)
@@ -205,7 +220,7 @@ def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:
 
     names, missing = model_features(op.features, model, frame, str(op.target))
     if missing:
-        raise ValueError(f"evaluation_data lacks the model's feature columns {missing}")
+        raise ValueError(f"the 'evaluation_data' parameter lacks the model's feature columns {missing}")
     return names
 
 

@@ -107,9 +107,13 @@ def _validate_frame(
     import mlflow
 
     from airflow_robust.data.loaders import frame_digest
-    from airflow_robust.operators._data import load
+    from airflow_robust.operators._data import check_output_uri, load
     from airflow_robust.validation.engine import validate_frame
 
+    if op.quarantine_uri:
+        check_output_uri(owner, "quarantine_uri", op.quarantine_uri, {"data": op.data})
+    if op.clean_uri:
+        check_output_uri(owner, "clean_uri", op.clean_uri, {"data": op.data, "quarantine_uri": op.quarantine_uri})
     _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format, allow_empty=True)
     if frame.empty and not op.allow_empty:
         return _empty_summary(), False, f"the data at {source.display} has no rows (allow_empty=False)"

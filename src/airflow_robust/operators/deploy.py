@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
 from airflow_robust.operators.promote import _VERSION
-from airflow_robust.params import Constraint, boolean, non_empty_str, number_in
+from airflow_robust.params import Constraint, alias_name, boolean, model_name, non_empty_str, number_in
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -51,9 +51,9 @@ class DeployModelOperator(LeasedOperator):
     template_fields: Sequence[str] = ("model_name", "version", "alias", "sample_data", "reason", "experiment_name")
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         **RobustBaseOperator.PARAMETERS,
-        "model_name": non_empty_str(),
+        "model_name": model_name(),
         "version": _VERSION,
-        "alias": non_empty_str(),
+        "alias": alias_name(),
         "sample_data": non_empty_str().or_none(),
         "sample_rows": number_in(1, 10**7, integer=True),
         "latency_budget": number_in(0, 3600, low_open=True).or_none(),
@@ -108,8 +108,8 @@ class RollbackModelOperator(LeasedOperator):
     template_fields: Sequence[str] = ("model_name", "alias", "to_version", "reason", "experiment_name")
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         **RobustBaseOperator.PARAMETERS,
-        "model_name": non_empty_str(),
-        "alias": non_empty_str(),
+        "model_name": model_name(),
+        "alias": alias_name(),
         "to_version": _VERSION.or_none(),
         "reason": non_empty_str(),
         "lease_ttl": number_in(10, 7 * 24 * 3600),

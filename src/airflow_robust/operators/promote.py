@@ -6,7 +6,16 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
-from airflow_robust.params import Constraint, boolean, non_empty_str, number_in, one_of, str_list
+from airflow_robust.params import (
+    Constraint,
+    alias_name,
+    boolean,
+    model_name,
+    non_empty_str,
+    number_in,
+    one_of,
+    str_list,
+)
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -73,7 +82,7 @@ class PromoteModelOperator(LeasedOperator):
     template_fields_renderers: ClassVar[dict[str, str]] = {"rules": "json"}
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         **RobustBaseOperator.PARAMETERS,
-        "model_name": non_empty_str(),
+        "model_name": model_name(),
         "candidate_version": _VERSION,
         "rules": _RULES,
         "evaluation_data": non_empty_str().or_none(),
@@ -85,8 +94,8 @@ class PromoteModelOperator(LeasedOperator):
         "bootstrap_resamples": number_in(0, 100_000, integer=True),
         "confidence": number_in(0.5, 0.999),
         "seed": number_in(0, 2**32 - 1, integer=True),
-        "champion_alias": non_empty_str(),
-        "challenger_alias": non_empty_str(),
+        "champion_alias": alias_name(),
+        "challenger_alias": alias_name(),
         "on_failure": one_of("fail", "skip", "warn"),
         "features": str_list().or_none(),
         "conn_id": non_empty_str().or_none(),

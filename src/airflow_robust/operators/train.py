@@ -9,6 +9,7 @@ from airflow_robust.operators.base import RobustBaseOperator, split_params
 from airflow_robust.params import (
     Constraint,
     import_path,
+    model_name,
     non_empty_str,
     number_in,
     one_of,
@@ -71,11 +72,7 @@ class TrainModelOperator(RobustBaseOperator):
         "params": str_mapping(),
         "data": non_empty_str(),
         "target": non_empty_str(),
-        "registered_model_name": Constraint(
-            "a non-empty model name without quotes",
-            lambda v: isinstance(v, str) and v.strip() != "" and not any(c in v for c in "'\"\\`\n"),
-            example_bad=("", "bad'name"),
-        ),
+        "registered_model_name": model_name(),
         "conn_id": non_empty_str().or_none(),
         "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
         "validation_data": non_empty_str().or_none(),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_robust.exceptions import InvalidParameterError
 from airflow_robust.operators.base import RobustBaseOperator
-from airflow_robust.params import Constraint, boolean, non_empty_str, number_in, one_of
+from airflow_robust.params import Constraint, boolean, model_name, non_empty_str, number_in, one_of
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -80,7 +80,7 @@ class ValidateDataOperator(RobustBaseOperator):
         "conn_id": non_empty_str().or_none(),
         "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
         "reference_tolerance": number_in(0, 10),
-        "model_name": non_empty_str().or_none(),
+        "model_name": model_name().or_none(),
         "model_version": Constraint(
             "a version number such as '3'", lambda v: str(v).strip().isdigit(), optional=True, example_bad=("latest",)
         ),

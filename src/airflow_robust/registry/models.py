@@ -68,21 +68,28 @@ def load_sklearn(uri: str) -> Any:
     import warnings
 
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        return mlflow.sklearn.load_model(uri)
+        try:
+            return mlflow.sklearn.load_model(uri)
+        except MlflowException as err:
+            if "flavor" not in str(err).lower():
+                raise
+            raise ConfigurationError(
+                f"{uri} is not a scikit-learn model (it was logged without MLflow's sklearn flavor)"
+            ) from err
 
 
 def load_sklearn_or_pyfunc(uri: str) -> tuple[Any, str]:
     """The model behind ``uri`` and its flavor: scikit-learn when logged so (probabilities available), else pyfunc."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     try:
         return load_sklearn(uri), "sklearn"
-    except MlflowException as err:
-        if "flavor" not in str(err).lower():
+    except ConfigurationError as err:
+        if "sklearn flavor" not in str(err):
             raise
     return mlflow.pyfunc.load_model(uri), "pyfunc"

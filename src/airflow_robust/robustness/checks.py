@@ -10,6 +10,7 @@ model always fail the ``perturbations`` check.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,21 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
     "regression": {"audc": {"min": 0.9}, "flip_rate": {"max": 0.05}, "worst_slice_ratio": {"min": 0.8}},
 }
 MAXIMUM_BY_DEFAULT = ("flip_rate", "ece", "brier")
+#: figures that are fractions: a bound outside [0, 1] can never be what was meant
+FRACTIONS = ("audc", "flip_rate", "worst_slice_ratio", "ece")
+_FIGURE = re.compile(
+    r"^(clean_metric|audc|flip_rate|worst_slice_ratio|ece|brier|dummy_gain|audc\.[\w.-]+|rr\.[\w.-]+@[\d.e+-]+)$"
+)
+
+
+def _check_figure(name: str, bound: dict[str, float]) -> None:
+    if not _FIGURE.match(name):
+        raise ConfigurationError(
+            f"unknown figure {name!r}; known: clean_metric, audc, audc.<perturbation>, flip_rate, "
+            "worst_slice_ratio, ece, brier, dummy_gain, rr.<perturbation>@<severity>"
+        )
+    if name.split(".", maxsplit=1)[0] in FRACTIONS and not all(0.0 <= v <= 1.0 for v in bound.values()):
+        raise ConfigurationError(f"threshold {name!r} is a fraction: its bounds must lie in [0, 1], got {bound!r}")
 
 
 def normalise(thresholds: Mapping[str, Any]) -> dict[str, dict[str, float]]:
@@ -33,6 +49,8 @@ def normalise(thresholds: Mapping[str, Any]) -> dict[str, dict[str, float]]:
         if isinstance(bound, bool):
             raise ConfigurationError(f"threshold {name!r} must be a number or {{'min': .., 'max': ..}}")
         if isinstance(bound, (int, float)):
+            if not math.isfinite(bound):
+                raise ConfigurationError(f"threshold {name!r} must be a finite number, got {bound!r}")
             out[name] = {"max" if name in MAXIMUM_BY_DEFAULT else "min": float(bound)}
         elif isinstance(bound, Mapping) and bound and set(bound) <= {"min", "max"}:
             if not all(
@@ -42,6 +60,7 @@ def normalise(thresholds: Mapping[str, Any]) -> dict[str, dict[str, float]]:
             out[name] = {k: float(v) for k, v in bound.items()}
         else:
             raise ConfigurationError(f"threshold {name!r} must be a number or {{'min': .., 'max': ..}}, got {bound!r}")
+        _check_figure(name, out[name])
     return out
 
 

@@ -13,7 +13,7 @@ from airflow_robust.exceptions import AirflowRobustError, ApprovalRejected
 from airflow_robust.links import MlflowRunLink
 from airflow_robust.operators._edge import for_airflow
 from airflow_robust.operators.promote import _VERSION
-from airflow_robust.params import Constraint, boolean, non_empty_str, number_in, validate
+from airflow_robust.params import Constraint, boolean, model_name, non_empty_str, number_in, validate
 
 
 class ModelApprovalSensor(BaseSensorOperator):
@@ -30,7 +30,7 @@ class ModelApprovalSensor(BaseSensorOperator):
     template_fields: Sequence[str] = ("model_name", "version")
     operator_extra_links = (MlflowRunLink(),)
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
-        "model_name": non_empty_str(),
+        "model_name": model_name(),
         "version": _VERSION,
         "mlflow_conn_id": non_empty_str(),
         "tag": non_empty_str(),
@@ -63,6 +63,7 @@ class ModelApprovalSensor(BaseSensorOperator):
     def execute(self, context: Any) -> Any:
         try:
             validate(type(self).__name__, self.PARAMETERS, self.parameter_values())
+            self._require_version()
         except AirflowRobustError as err:
             raise for_airflow(err) from err
         state = self._read()
@@ -88,6 +89,17 @@ class ModelApprovalSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout) + 60),
         )
+
+    def _require_version(self) -> None:
+        """Unknown model or version: a clear error now, not a wait until the timeout."""
+        from airflow_robust.hooks.mlflow import MlflowHook
+        from airflow_robust.operators._promote_stage import get_version, require_model
+
+        hook = MlflowHook(self.mlflow_conn_id)
+        with hook.applied():
+            client = hook.get_client()
+            require_model(client, self.model_name, type(self).__name__)
+            get_version(client, self.model_name, str(self.version), type(self).__name__, parameter="version")
 
     def poke(self, context: Any) -> bool:
         return self._read()["status"] in ("approved", "rejected")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from airflow_robust.data.columns import require_column
 from airflow_robust.exceptions import EmptyDataError, InvalidParameterError
 from airflow_robust.training.estimators import TaskType, build_estimator
 from airflow_robust.training.metrics import holdout_metrics
@@ -52,8 +53,7 @@ class TrainingResult:
 
 def select_features(frame: pd.DataFrame, spec: TrainingSpec) -> tuple[list[str], list[str]]:
     """Explicit ``features``, else every column but the target and date/time columns."""
-    if spec.target not in frame.columns:
-        raise InvalidParameterError("target", spec.owner, f"a column of the data ({_columns(frame)})", spec.target)
+    require_column(spec.owner, "target", spec.target, list(frame.columns))
     if spec.features is not None:
         missing = [c for c in spec.features if c not in frame.columns]
         if missing or spec.target in spec.features or not spec.features:
@@ -82,6 +82,7 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
         raise EmptyDataError(f"Every row has a missing {spec.target!r} (the target): nothing to train on.")
     estimator = build_estimator(spec.estimator, spec.params, spec.owner)
     task = infer_task(labelled[spec.target], estimator, spec.task)
+    check_training_frame(labelled, features, spec, task)
     if validation is not None:
         if spec.target not in validation.columns or any(c not in validation.columns for c in features):
             raise InvalidParameterError(
@@ -108,7 +109,11 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
         raise EmptyDataError("The holdout has no labelled rows.")
     model = wrap_with_preprocessing(estimator, train_part[features], spec.preprocess)
     _seed(model, spec.seed)
-    model.fit(train_part[features], train_part[spec.target])
+    try:
+        model.fit(train_part[features], train_part[spec.target])
+    except (ValueError, TypeError) as err:
+        detail = f"{type(err).__name__}: {err}"
+        raise InvalidParameterError("data", spec.owner, "data the estimator fits on", "<data>", detail) from err
     metrics = holdout_metrics(task, model, holdout[features], holdout[spec.target])
     return TrainingResult(
         model=model,
@@ -125,6 +130,44 @@ def train(frame: pd.DataFrame, spec: TrainingSpec, validation: pd.DataFrame | No
         holdout_features=holdout[features],
         holdout_target=holdout[spec.target],
     )
+
+
+#: a text column with more distinct values than this share of rows (and than the one-hot cap) is an identifier
+IDENTIFIER_SHARE = 0.9
+
+
+def check_training_frame(frame: pd.DataFrame, features: Sequence[str], spec: TrainingSpec, task: str) -> None:
+    """Refuse data no model should be trained on, naming the column: fail before fitting, not inside it."""
+    import numpy as np
+
+    if task == "classification" and frame[spec.target].nunique() < 2:
+        detail = f"It has one class: {frame[spec.target].iloc[0]!r}."
+        raise InvalidParameterError("target", spec.owner, "a target with at least two classes", spec.target, detail)
+    problems = []
+    for column in features:
+        values = frame[column]
+        if values.isna().all():
+            problems.append(f"column {column!r} has no values (all missing)")
+        elif values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
+            problems.append(f"column {column!r} has infinite values ({int(np.isinf(values.to_numpy()).sum())} rows)")
+        elif not _is_numeric(values) and spec.preprocess == "none":
+            problems.append(f"column {column!r} is not numeric ({values.dtype}) and preprocess='none'")
+    if problems:
+        raise InvalidParameterError(
+            "data", spec.owner, "usable feature columns", "<data>", detail="; ".join(problems).capitalize() + "."
+        )
+    for column in features:
+        values = frame[column]
+        distinct = values.nunique()
+        if not _is_numeric(values) and distinct > MAX_ONE_HOT_CATEGORIES and distinct >= IDENTIFIER_SHARE * len(values):
+            raise InvalidParameterError(
+                "features",
+                spec.owner,
+                "columns a model can learn from",
+                list(features) if spec.features is not None else "<every column but the target>",
+                detail=f"Column {column!r} has {distinct} distinct values in {len(values)} rows: an identifier? "
+                "Leave it out with features=[...].",
+            )
 
 
 def wrap_with_preprocessing(estimator: Any, features: pd.DataFrame, preprocess: str) -> Any:

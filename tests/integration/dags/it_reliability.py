@@ -5,6 +5,9 @@
 with the retry settings a production DAG would use against a tracking server that can go away:
 several retries, exponential backoff, capped delay. The tests kill task processes
 (``test_reliability.py``) or stop the MLflow server in the middle of a run.
+
+The loop is spelled out here rather than imported from ``robust_promotion.py``: importing a DAG
+file from another makes Airflow see its DAGs twice.
 """
 
 from __future__ import annotations
