@@ -275,3 +275,54 @@ def test_a_broken_gate_promotes_nothing(
         assert after["aliases"] == before["aliases"] and after["history"] == before["history"]
     else:
         assert after == before, (name, errors)
+
+
+@pytest.mark.parametrize("stage", ["robustness", "promote"])
+def test_an_outage_while_loading_a_model_is_retried_not_judged(
+    stage: str, mlflow_store: dict[str, str], cancer: dict[str, str], champion: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tracking server goes away just as a gate loads a model: a retryable error, no verdict."""
+    from mlflow.exceptions import MlflowException
+
+    from airflow_robust.exceptions import TrackingUnavailable
+    from airflow_robust.registry import models
+
+    client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
+    trained, err = run(
+        TrainModelOperator(
+            task_id="train", estimator=STRONG, data=cancer["train"], target="target", registered_model_name=MODEL
+        ),
+        "r1",
+    )
+    assert err is None and trained is not None
+    version = str(trained["version"])
+    before = registry_state(client)
+
+    def unreachable(uri: str) -> Any:
+        raise MlflowException(
+            f"API request to http://127.0.0.1:1/api/2.0/mlflow/model-versions/get failed with exception "
+            f"HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded ({uri})"
+        )
+
+    monkeypatch.setattr(models, "load_sklearn", unreachable)
+    op: Any = (
+        EvaluateRobustnessOperator(
+            task_id="robustness", model_uri=f"models:/{MODEL}/{version}", data=cancer["test"], target="target"
+        )
+        if stage == "robustness"
+        else PromoteModelOperator(
+            task_id="promote",
+            model_name=MODEL,
+            candidate_version=version,
+            rules=RULES,
+            evaluation_data=cancer["test"],
+            target="target",
+            approval="auto",
+            required_gates=[],
+        )
+    )
+    _, err = run(op, "r1")
+    assert isinstance(err, TrackingUnavailable) and err.retryable, err
+    tags = client.get_model_version(MODEL, version).tags
+    assert f"robust.{'robustness' if stage == 'robustness' else 'promotion'}.status" not in tags, tags
+    assert registry_state(client) == before

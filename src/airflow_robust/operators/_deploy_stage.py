@@ -10,6 +10,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import DeploymentRefused
+from airflow_robust.tracking.connectivity import is_unreachable_text
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -44,6 +45,9 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
     mlflow.log_dict(serving, "serving_check.json")
     mlflow.log_metrics({k: float(v) for k, v in serving.items() if k.endswith("_seconds")})
     if not serving.get("passed"):
+        problems = "; ".join(serving.get("problems", []))
+        if is_unreachable_text(problems):  # the fresh process could not fetch the model: retry, don't refuse
+            raise hook.unavailable(RuntimeError(problems))
         client.set_model_version_tag(name, version, "robust.deploy.status", "failed")
         raise DeploymentRefused(
             f"version {version} of {name!r} failed its serving check: {'; '.join(serving.get('problems', []))}",

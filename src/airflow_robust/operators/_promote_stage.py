@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import InvalidParameterError, PromotionRejected
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.tracking.connectivity import is_unreachable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -35,6 +36,8 @@ def get_version(client: Any, name: str, version: str, owner: str, parameter: str
     try:
         return client.get_model_version(name, version)
     except MlflowException as err:
+        if is_unreachable(err):
+            raise
         raise InvalidParameterError(
             parameter,
             owner,
@@ -164,7 +167,9 @@ def _scores(
         task = infer_task(frame[op.target], model, "auto")
         cand = predict(model, frame[features], frame[op.target], task)
         scores.candidate = metrics_for(cand, metrics)
-    except Exception as err:  # noqa: BLE001 - fail closed: an unscorable candidate is an ERROR check
+    except Exception as err:
+        if is_unreachable(err):
+            raise  # an outage is retried, not judged
         scores.candidate_error = _describe(err)
         return scores
     if champion is None:
@@ -173,7 +178,9 @@ def _scores(
         champ_model = _load(name, champion)
         champ = predict(champ_model, frame[_features(op, champ_model, frame)], frame[op.target], task)
         scores.champion = metrics_for(champ, metrics)
-    except Exception as err:  # noqa: BLE001 - fail closed: the champion exists but cannot be scored
+    except Exception as err:
+        if is_unreachable(err):
+            raise
         scores.champion_error = _describe(err)
         return scores
     if op.bootstrap_resamples:
@@ -194,12 +201,16 @@ def _logged(client: Any, name: str, candidate: str, champion: str | None, metric
     scores = Scores()
     try:
         scores.candidate = _run_metrics(client, name, candidate, metrics)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
+        if is_unreachable(err):
+            raise
         scores.candidate_error = _describe(err)
     if champion is not None:
         try:
             scores.champion = _run_metrics(client, name, champion, metrics)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
+            if is_unreachable(err):
+                raise
             scores.champion_error = _describe(err)
     return scores
 

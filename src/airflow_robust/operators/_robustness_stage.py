@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.tracking.connectivity import is_unreachable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -124,6 +125,8 @@ def load_model(model_uri: str, owner: str) -> Any:
             ) from err
         raise
     except Exception as err:
+        if is_unreachable(err):
+            raise  # an outage is retried, not a bad parameter
         raise InvalidParameterError(
             "model_uri",
             owner,

@@ -153,15 +153,6 @@ def split_params(params: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
 
 def _is_connectivity(err: BaseException) -> bool:
     """Whether ``err`` means the tracking server could not be reached."""
-    text = f"{type(err).__name__}: {err}"
-    markers = (
-        "ConnectionError",
-        "Max retries exceeded",
-        "Connection refused",
-        "Failed to establish",
-        "timed out",
-        "Name or service not known",
-        "API request to",
-        "Temporary failure",
-    )
-    return any(m in text for m in markers)
+    from airflow_robust.tracking.connectivity import is_unreachable
+
+    return is_unreachable(err)
