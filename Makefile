@@ -39,7 +39,7 @@ lock: | $(UV)
 demo: venv
 	@mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
-	$(BIN)/airflow dags test robust_training 2>&1 | tee $(AIRFLOW_HOME)/demo.log | $(BIN)/python scripts/demo_filter.py
+	$(BIN)/airflow dags test robust_promotion_auto 2>&1 | tee $(AIRFLOW_HOME)/demo.log | $(BIN)/python scripts/demo_filter.py
 	@$(BIN)/python scripts/demo_summary.py
 
 test: venv browser

@@ -7,7 +7,7 @@ import sys
 
 KEEP = re.compile(
     r"(DAG TEST\] (start|end) task|new_state=|MLflow run:|Using MLflow|Loaded \d+ rows|Trained a|Registered |"
-    r"reusing it|gate passed|gate failed|Quarantined|DagRun Finished|Task failed|Error|Exception|Traceback)"
+    r"reusing it|gate passed|gate failed|Quarantined|@champion|DagRun Finished|Task failed|Error|Exception|Traceback)"
 )
 NOISE = re.compile(r"(DeprecatedImportWarning|_docs_decorators|graphviz)")
 

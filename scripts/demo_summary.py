@@ -1,4 +1,4 @@
-"""Print what the demo produced: the registered model version, its runs, and where to look."""
+"""Print what the demo produced: the registered version, its gates, the champion, and where to look."""
 
 from __future__ import annotations
 
@@ -26,11 +26,21 @@ def main() -> int:
     print(f"  trained in MLflow run {version.run_id} of DAG run {version.tags.get('airflow.run_id')}")
     print(f"  holdout metrics: {metrics}")
     print(f"  data: {version.tags.get('robust.data.uri')} (digest {version.tags.get('robust.data.digest')})")
+    tags = version.tags
+    gates = ", ".join(
+        f"{gate} {tags.get(f'robust.{gate}.status', '(none)')}" for gate in ("validation", "robustness", "promotion")
+    )
+    print(f"  gates: {gates}; deploy {tags.get('robust.deploy.status', '(not deployed)')}")
+    try:
+        champion = client.get_model_version_by_alias(name, "champion").version
+    except Exception:  # noqa: BLE001 - no alias yet is a normal outcome to report
+        champion = None
+    print(f"  @champion -> version {champion}" if champion else "  @champion is not set (the promotion gate said no)")
     print()
     print("Where to look:")
     print(f"  MLflow store:  {config.tracking_uri} (artifacts in {config.artifact_root})")
     print("  MLflow UI:     make ui   then open " + config.model_version_url(name, version.version))
-    print("  Airflow UI:    make airflow-ui   then open http://127.0.0.1:8080/dags/robust_training")
+    print("  Airflow UI:    make airflow-ui   then open http://127.0.0.1:8080/dags/robust_promotion_auto")
     print("  Full log:      .airflow/demo.log")
     return 0
 
