@@ -1,7 +1,9 @@
-"""Tasks the example DAGs share: export seattle-weather, validate, train, stress-test.
+"""Tasks the example DAGs share: export seattle-weather, validate, train, stress-test, promote, deploy.
 
-``training_tasks()`` adds them to the DAG being defined; ``robust_training`` and the promotion
-DAGs call it. See ``robust_training.py`` for what each task does and how to trigger it.
+``training_tasks()`` adds the first four to the DAG being defined (``robust_training`` calls it);
+``promotion()`` adds them plus promote (-> approval) -> deploy (the promotion DAGs call it). This
+file defines no DAG, so other DAG files can import it. See ``robust_training.py`` for what each
+task does and how to trigger it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 
 from airflow.sdk import Param, task
 
+from airflow_robust.operators.deploy import DeployModelOperator
+from airflow_robust.operators.promote import PromoteModelOperator
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.operators.validate import ValidateDataOperator
+from airflow_robust.sensors.approval import ModelApprovalSensor
 
 MODEL_NAME = os.environ.get("AIRFLOW_ROBUST_EXAMPLE_MODEL", "seattle_weather")
 FEATURES = ["month", "precipitation", "temp_max", "temp_min", "wind"]
@@ -106,6 +111,41 @@ def training_tasks(model_name: str = MODEL_NAME) -> tuple[Any, Any]:
     )
     validate >> train >> robustness
     return train, robustness
+
+
+#: the champion must not get worse on the held-out days, and must be better than guessing
+PROMOTION_RULES = [
+    {"metric": "f1_macro", "direction": "higher", "min": 0.3, "max_regression": 0.0},
+    {"metric": "accuracy", "direction": "higher", "max_regression": 0.02},
+]
+
+
+def promotion(approval: str, model_name: str = MODEL_NAME, **promote_kwargs: Any) -> None:
+    """export -> ... -> robustness -> promote (-> approval when manual) -> deploy, inside the current DAG."""
+    train, robustness = training_tasks(model_name)
+    trained: Any = train.output
+    evaluation = "{{ ti.xcom_pull(task_ids='export_dataset', key='evaluation') }}"
+    promote = PromoteModelOperator(
+        task_id="promote",
+        model_name=model_name,
+        candidate_version=trained["version"],
+        rules=PROMOTION_RULES,
+        evaluation_data=evaluation,
+        target="weather",
+        approval=approval,
+        on_failure="skip",  # a rejected challenger is a normal outcome: skip the deployment
+        **promote_kwargs,
+    )
+    deploy = DeployModelOperator(
+        task_id="deploy", model_name=model_name, version=trained["version"], sample_data=evaluation
+    )
+    if approval == "manual":
+        review = ModelApprovalSensor(
+            task_id="approval", model_name=model_name, version=trained["version"], poke_interval=5
+        )
+        robustness >> promote >> review >> deploy
+    else:
+        robustness >> promote >> deploy
 
 
 DAG_ARGS: dict[str, Any] = {

@@ -17,47 +17,10 @@ the rules and deployed in the same DAG run.
 
 from __future__ import annotations
 
-from typing import Any
-
 from airflow.sdk import dag
-from robust_example_tasks import DAG_ARGS, MODEL_NAME, training_tasks
+from robust_example_tasks import DAG_ARGS, MODEL_NAME, promotion
 
-from airflow_robust.operators.deploy import DeployModelOperator
 from airflow_robust.operators.monitor import retrain_asset
-from airflow_robust.operators.promote import PromoteModelOperator
-from airflow_robust.sensors.approval import ModelApprovalSensor
-
-#: the champion must not get worse on the held-out days, and must be better than guessing
-PROMOTION_RULES = [
-    {"metric": "f1_macro", "direction": "higher", "min": 0.3, "max_regression": 0.0},
-    {"metric": "accuracy", "direction": "higher", "max_regression": 0.02},
-]
-
-
-def promotion(approval: str) -> None:
-    train, robustness = training_tasks()
-    trained: Any = train.output
-    evaluation = "{{ ti.xcom_pull(task_ids='export_dataset', key='evaluation') }}"
-    promote = PromoteModelOperator(
-        task_id="promote",
-        model_name=MODEL_NAME,
-        candidate_version=trained["version"],
-        rules=PROMOTION_RULES,
-        evaluation_data=evaluation,
-        target="weather",
-        approval=approval,
-        on_failure="skip",  # a rejected challenger is a normal outcome: skip the deployment
-    )
-    deploy = DeployModelOperator(
-        task_id="deploy", model_name=MODEL_NAME, version=trained["version"], sample_data=evaluation
-    )
-    if approval == "manual":
-        review = ModelApprovalSensor(
-            task_id="approval", model_name=MODEL_NAME, version=trained["version"], poke_interval=5
-        )
-        robustness >> promote >> review >> deploy
-    else:
-        robustness >> promote >> deploy
 
 
 @dag(tags=["airflow-robust", "example"], doc_md=__doc__, **{**DAG_ARGS, "schedule": [retrain_asset(MODEL_NAME)]})

@@ -5,7 +5,8 @@ context a reader needs (which parameter, which operator, what was expected, what
 
     AirflowRobustError
     ├── ConfigurationError            bad configuration; retrying cannot help
-    │   └── InvalidParameterError     one parameter failed validation (fixed message shape)
+    │   ├── InvalidParameterError     one parameter failed validation (fixed message shape)
+    │   └── ModelFlavorError          the model was not logged with the flavor a step needs
     ├── DataError                     the data cannot be used; retrying cannot help
     │   ├── DataSourceError           cannot read / parse / find the data
     │   └── EmptyDataError            the data has no rows (fail closed)
@@ -62,6 +63,10 @@ class InvalidParameterError(ConfigurationError):
         if detail:
             message = f"{message} {detail}"
         super().__init__(message)
+
+
+class ModelFlavorError(ConfigurationError):
+    """The model was not logged with the MLflow flavor a step needs (e.g. scikit-learn)."""
 
 
 class DataError(AirflowRobustError):

@@ -46,6 +46,20 @@ def cancer(tmp_path: Path) -> dict[str, str]:
 run = execute
 
 
+def promote_op(cancer: dict[str, str], version: str, required_gates: list[str]) -> PromoteModelOperator:
+    """The promotion step of every case: automatic approval, no regression against @champion."""
+    return PromoteModelOperator(
+        task_id="promote",
+        model_name=MODEL,
+        candidate_version=version,
+        rules=RULES,
+        evaluation_data=cancer["test"],
+        target="target",
+        approval="auto",
+        required_gates=required_gates,
+    )
+
+
 def model_dir(client: MlflowClient, version: str) -> Path:
     source = client.get_model_version(MODEL, version).source
     location = client.get_logged_model(source.split("/")[-1]).artifact_location
@@ -76,16 +90,7 @@ def champion(mlflow_store: dict[str, str], cancer: dict[str, str]) -> str:
     assert err is None and result is not None
     version = str(result["version"])
     promoted, err = run(
-        PromoteModelOperator(
-            task_id="promote",
-            model_name=MODEL,
-            candidate_version=version,
-            rules=RULES,
-            evaluation_data=cancer["test"],
-            target="target",
-            approval="auto",
-            required_gates=[],
-        ),
+        promote_op(cancer, version, required_gates=[]),
         "r0",
     )
     assert err is None and promoted is not None and promoted["decision"] == "promoted"
@@ -127,16 +132,7 @@ def chain(cancer: dict[str, str], client: MlflowClient, fault: Fault | None) -> 
     )
     stage(
         "promote",
-        PromoteModelOperator(
-            task_id="promote",
-            model_name=MODEL,
-            candidate_version=version,
-            rules=RULES,
-            evaluation_data=cancer["test"],
-            target="target",
-            approval="auto",
-            required_gates=["validation", "robustness"],
-        ),
+        promote_op(cancer, version, required_gates=["validation", "robustness"]),
     )
     stage(
         "deploy",
@@ -310,16 +306,7 @@ def test_an_outage_while_loading_a_model_is_retried_not_judged(
             task_id="robustness", model_uri=f"models:/{MODEL}/{version}", data=cancer["test"], target="target"
         )
         if stage == "robustness"
-        else PromoteModelOperator(
-            task_id="promote",
-            model_name=MODEL,
-            candidate_version=version,
-            rules=RULES,
-            evaluation_data=cancer["test"],
-            target="target",
-            approval="auto",
-            required_gates=[],
-        )
+        else promote_op(cancer, version, required_gates=[])
     )
     _, err = run(op, "r1")
     assert isinstance(err, TrackingUnavailable) and err.retryable, err

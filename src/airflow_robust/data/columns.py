@@ -22,3 +22,27 @@ def require_column(
     hint = lowered.get(" ".join(str(name).split()).casefold()) or (close[0] if close else None)
     detail = f"Did you mean {hint!r}?" if hint else f"The data has {len(names)} columns: {names[:12]}."
     raise InvalidParameterError(parameter, owner, what, name, detail=detail)
+
+
+def infinite_counts(frame: Any, columns: Sequence[Any]) -> dict[str, int]:
+    """Rows holding ``inf``/``-inf``, per float column of ``columns`` that has any."""
+    import numpy as np
+
+    counts = {}
+    for column in columns:
+        values = frame[column]
+        if values.dtype.kind == "f":
+            count = int(np.isinf(values.to_numpy()).sum())
+            if count:
+                counts[str(column)] = count
+    return counts
+
+
+def require_finite(owner: str, frame: Any, columns: Sequence[Any], parameter: str = "data") -> None:
+    """Refuse infinite values in ``columns`` (models and statistics would turn them into garbage)."""
+    bad = infinite_counts(frame, columns)
+    if bad:
+        listed = ", ".join(f"{c!r} ({n} rows)" for c, n in bad.items())
+        raise InvalidParameterError(
+            parameter, owner, "data without infinite values", "<data>", detail=f"Infinite values in column {listed}."
+        )

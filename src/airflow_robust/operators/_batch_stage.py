@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
+    from airflow_robust.data.columns import require_finite
     from airflow_robust.data.writers import ChunkWriter
-    from airflow_robust.operators._data import check_finite, check_output_uri, open_for_write, stream
+    from airflow_robust.operators._data import check_output_uri, open_for_write, stream
     from airflow_robust.registry.batch import BatchTally, score_chunk
     from airflow_robust.registry.models import load_sklearn_or_pyfunc, resolve_model
 
@@ -55,7 +56,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
                         list(op.passthrough_columns or []),
                     )
                 writer = ChunkWriter(op.output_uri, opener=open_for_write)
-            check_finite(owner, chunk, features)
+            require_finite(owner, chunk, features)
             out = score_chunk(
                 model,
                 chunk,

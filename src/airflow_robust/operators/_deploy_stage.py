@@ -30,7 +30,7 @@ def _who(run: StageRun) -> str:
 def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.operators._promote_stage import APPROVAL_TAG, get_version, require_model
+    from airflow_robust.operators._promote_stage import APPROVAL_TAG, get_version
     from airflow_robust.registry.aliases import move_alias, resolve
     from airflow_robust.registry.lease import held, holder_for
 
@@ -38,7 +38,6 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
     client = hook.get_client()
     config = hook.get_config()
     name, version = op.model_name, str(op.version)
-    require_model(client, name, owner)
     record = get_version(client, name, version, owner, parameter="version")
     _require_approval(op, record)
     serving = _serving_check(op, owner, name, version)
@@ -50,7 +49,7 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
             raise hook.unavailable(RuntimeError(problems))
         client.set_model_version_tag(name, version, "robust.deploy.status", "failed")
         raise DeploymentRefused(
-            f"version {version} of {name!r} failed its serving check: {'; '.join(serving.get('problems', []))}",
+            f"version {version} of {name!r} failed its serving check: {problems}",
             summary={"serving_check": serving},
         )
     holder = holder_for(run.identity.dag_id, run.identity.run_id)

@@ -31,6 +31,7 @@ class Scores:
 
 
 def get_version(client: Any, name: str, version: str, owner: str, parameter: str = "candidate_version") -> Any:
+    """The version record; an unknown model names ``model_name``, an unknown version names ``parameter``."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -38,6 +39,7 @@ def get_version(client: Any, name: str, version: str, owner: str, parameter: str
     except MlflowException as err:
         if is_unreachable(err):
             raise
+        require_model(client, name, owner)  # only on the error path: say which of the two is unknown
         raise InvalidParameterError(
             parameter,
             owner,
@@ -74,7 +76,6 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
     config = hook.get_config()
     rules = parse_rules(op.rules)
     name, candidate = op.model_name, str(op.candidate_version)
-    require_model(client, name, owner)
     version = get_version(client, name, candidate, owner)
     identity = run.identity
     holder = holder_for(identity.dag_id, identity.run_id)
@@ -148,8 +149,9 @@ def _scores(
     metrics = sorted({r.metric for r in rules})
     if op.compare_on == "logged_metrics":
         return _logged(client, name, candidate, champion, metrics)
+    from airflow_robust.data.columns import require_column, require_finite
     from airflow_robust.data.loaders import frame_digest
-    from airflow_robust.operators._data import check_finite, column_of, load
+    from airflow_robust.operators._data import load
     from airflow_robust.registry.compare import metrics_for, paired_bootstrap, predict
     from airflow_robust.training.tasks import infer_task
 
@@ -157,9 +159,9 @@ def _scores(
     _, frame = load(
         owner, op.evaluation_data, conn_id=op.conn_id, data_format=op.data_format, parameter="evaluation_data"
     )
-    column_of(owner, "target", op.target, list(frame.columns), "a column of evaluation_data")
+    require_column(owner, "target", op.target, list(frame.columns), "a column of evaluation_data")
     frame = frame[frame[op.target].notna()].reset_index(drop=True)
-    check_finite(owner, frame, [c for c in frame.columns if c != op.target], parameter="evaluation_data")
+    require_finite(owner, frame, [c for c in frame.columns if c != op.target], parameter="evaluation_data")
     scores = Scores(digest=frame_digest(frame), rows=len(frame))
     try:
         model = _load(name, candidate)
@@ -167,10 +169,8 @@ def _scores(
         task = infer_task(frame[op.target], model, "auto")
         cand = predict(model, frame[features], frame[op.target], task)
         scores.candidate = metrics_for(cand, metrics)
-    except Exception as err:
-        if is_unreachable(err):
-            raise  # an outage is retried, not judged
-        scores.candidate_error = _describe(err)
+    except Exception as err:  # noqa: BLE001 - fail closed: an unscorable candidate is an ERROR check
+        scores.candidate_error = _judged(err)
         return scores
     if champion is None:
         return scores
@@ -178,10 +178,8 @@ def _scores(
         champ_model = _load(name, champion)
         champ = predict(champ_model, frame[_features(op, champ_model, frame)], frame[op.target], task)
         scores.champion = metrics_for(champ, metrics)
-    except Exception as err:
-        if is_unreachable(err):
-            raise
-        scores.champion_error = _describe(err)
+    except Exception as err:  # noqa: BLE001 - fail closed: the champion exists but cannot be scored
+        scores.champion_error = _judged(err)
         return scores
     if op.bootstrap_resamples:
         for rule in rules:
@@ -201,17 +199,13 @@ def _logged(client: Any, name: str, candidate: str, champion: str | None, metric
     scores = Scores()
     try:
         scores.candidate = _run_metrics(client, name, candidate, metrics)
-    except Exception as err:
-        if is_unreachable(err):
-            raise
-        scores.candidate_error = _describe(err)
+    except Exception as err:  # noqa: BLE001
+        scores.candidate_error = _judged(err)
     if champion is not None:
         try:
             scores.champion = _run_metrics(client, name, champion, metrics)
-        except Exception as err:
-            if is_unreachable(err):
-                raise
-            scores.champion_error = _describe(err)
+        except Exception as err:  # noqa: BLE001
+            scores.champion_error = _judged(err)
     return scores
 
 
@@ -233,6 +227,13 @@ def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:
     if missing:
         raise ValueError(f"the 'evaluation_data' parameter lacks the model's feature columns {missing}")
     return names
+
+
+def _judged(err: BaseException) -> str:
+    """The ERROR text of a failure the gate judges; an outage is re-raised (retried, never judged)."""
+    if is_unreachable(err):
+        raise err
+    return _describe(err)
 
 
 def _describe(err: BaseException) -> str:

@@ -24,7 +24,8 @@ _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
 def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.operators._data import check_finite, column_of, load
+    from airflow_robust.data.columns import require_column, require_finite
+    from airflow_robust.operators._data import load
     from airflow_robust.operators._gate import conclude
     from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise, run_checks
     from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
@@ -34,10 +35,10 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     owner = type(op).__name__
     model = load_model(op.model_uri, owner)
     _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
-    column_of(owner, "target", op.target, list(frame.columns), "a column of the evaluation data")
+    require_column(owner, "target", op.target, list(frame.columns), "a column of the evaluation data")
     frame = frame[frame[op.target].notna()]
     features = _features(op, model, frame, owner)
-    check_finite(owner, frame, features)
+    require_finite(owner, frame, features)
     task = infer_task(frame[op.target], model, op.task)
     metric = op.metric or default_metric(task)
     if (metric in CLASSIFICATION) != (task == "classification"):

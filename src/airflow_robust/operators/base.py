@@ -17,6 +17,7 @@ from airflow_robust.exceptions import AirflowRobustError
 from airflow_robust.links import XCOM_RUN_URL, MlflowRunLink
 from airflow_robust.operators._edge import for_airflow, identity_from_context
 from airflow_robust.params import Constraint, non_empty_str, validate
+from airflow_robust.tracking.connectivity import is_unreachable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -76,7 +77,7 @@ class RobustBaseOperator(BaseOperator):
                 except AirflowRobustError:
                     raise
                 except Exception as err:
-                    if _is_connectivity(err):
+                    if is_unreachable(err):
                         raise hook.unavailable(err) from err
                     raise
         except AirflowRobustError as err:
@@ -149,10 +150,3 @@ def split_params(params: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
         else:
             own[key] = param.value
     return own, inherited or None
-
-
-def _is_connectivity(err: BaseException) -> bool:
-    """Whether ``err`` means the tracking server could not be reached."""
-    from airflow_robust.tracking.connectivity import is_unreachable
-
-    return is_unreachable(err)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_robust.exceptions import ConfigurationError
+from airflow_robust.exceptions import ConfigurationError, ModelFlavorError
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w.-]+))/?$")
 
@@ -78,7 +78,7 @@ def load_sklearn(uri: str) -> Any:
         except MlflowException as err:
             if "flavor" not in str(err).lower():
                 raise
-            raise ConfigurationError(
+            raise ModelFlavorError(
                 f"{uri} is not a scikit-learn model (it was logged without MLflow's sklearn flavor)"
             ) from err
 
@@ -89,7 +89,5 @@ def load_sklearn_or_pyfunc(uri: str) -> tuple[Any, str]:
 
     try:
         return load_sklearn(uri), "sklearn"
-    except ConfigurationError as err:
-        if "sklearn flavor" not in str(err):
-            raise
-    return mlflow.pyfunc.load_model(uri), "pyfunc"
+    except ModelFlavorError:
+        return mlflow.pyfunc.load_model(uri), "pyfunc"

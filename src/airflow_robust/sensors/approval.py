@@ -93,12 +93,11 @@ class ModelApprovalSensor(BaseSensorOperator):
     def _require_version(self) -> None:
         """Unknown model or version: a clear error now, not a wait until the timeout."""
         from airflow_robust.hooks.mlflow import MlflowHook
-        from airflow_robust.operators._promote_stage import get_version, require_model
+        from airflow_robust.operators._promote_stage import get_version
 
         hook = MlflowHook(self.mlflow_conn_id)
         with hook.applied():
             client = hook.get_client()
-            require_model(client, self.model_name, type(self).__name__)
             get_version(client, self.model_name, str(self.version), type(self).__name__, parameter="version")
 
     def poke(self, context: Any) -> bool:

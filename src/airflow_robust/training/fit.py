@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from airflow_robust.data.columns import require_column
+from airflow_robust.data.columns import infinite_counts, require_column
 from airflow_robust.exceptions import EmptyDataError, InvalidParameterError
 from airflow_robust.training.estimators import TaskType, build_estimator
 from airflow_robust.training.metrics import holdout_metrics
@@ -138,18 +138,17 @@ IDENTIFIER_SHARE = 0.9
 
 def check_training_frame(frame: pd.DataFrame, features: Sequence[str], spec: TrainingSpec, task: str) -> None:
     """Refuse data no model should be trained on, naming the column: fail before fitting, not inside it."""
-    import numpy as np
-
     if task == "classification" and frame[spec.target].nunique() < 2:
         detail = f"It has one class: {frame[spec.target].iloc[0]!r}."
         raise InvalidParameterError("target", spec.owner, "a target with at least two classes", spec.target, detail)
     problems = []
+    infinite = infinite_counts(frame, features)
     for column in features:
         values = frame[column]
         if values.isna().all():
             problems.append(f"column {column!r} has no values (all missing)")
-        elif values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
-            problems.append(f"column {column!r} has infinite values ({int(np.isinf(values.to_numpy()).sum())} rows)")
+        elif column in infinite:
+            problems.append(f"column {column!r} has infinite values ({infinite[column]} rows)")
         elif not _is_numeric(values) and spec.preprocess == "none":
             problems.append(f"column {column!r} is not numeric ({values.dtype}) and preprocess='none'")
     if problems:
