@@ -6,10 +6,13 @@ context a reader needs (which parameter, which operator, what was expected, what
     AirflowRobustError
     ├── ConfigurationError            bad configuration; retrying cannot help
     │   ├── InvalidParameterError     one parameter failed validation (fixed message shape)
-    │   └── ModelFlavorError          the model was not logged with the flavor a step needs
+    │   ├── ModelFlavorError          the model was not logged with the flavor a step needs
+    │   ├── SigningKeyMissing         no key to sign or verify gate evidence with
+    │   └── TrackingAuthError         MLflow refused the credentials (401) or the action (403)
     ├── DataError                     the data cannot be used; retrying cannot help
     │   ├── DataSourceError           cannot read / parse / find the data
     │   └── EmptyDataError            the data has no rows (fail closed)
+    ├── EvidenceError                 gate evidence does not verify (forged, tampered, unbound)
     ├── GateFailure                   a gate said "no" (or could not decide: fail closed)
     │   ├── DataValidationFailed
     │   ├── RobustnessCheckFailed
@@ -19,7 +22,8 @@ context a reader needs (which parameter, which operator, what was expected, what
     │   └── DriftDetected
     └── InfrastructureError           transient fault: Airflow's retries apply
         ├── TrackingUnavailable       MLflow tracking / registry unreachable
-        └── StorageUnavailable        object storage / database unreachable
+        ├── StorageUnavailable        object storage / database unreachable
+        └── LeaseTimeout              another DAG run held the model's promotion lease too long
 
 This module imports nothing from Airflow: domain packages raise these classes directly. At the
 Airflow edge (:mod:`airflow_robust.operators._edge`) every non-retryable error is re-raised as
@@ -67,6 +71,23 @@ class InvalidParameterError(ConfigurationError):
 
 class ModelFlavorError(ConfigurationError):
     """The model was not logged with the MLflow flavor a step needs (e.g. scikit-learn)."""
+
+
+class SigningKeyMissing(ConfigurationError):
+    """No signing key is configured, so gate evidence can be neither written nor verified."""
+
+
+class TrackingAuthError(ConfigurationError):
+    """MLflow refused the connection's credentials (401) or the action (403): retrying cannot help."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class EvidenceError(AirflowRobustError):
+    """Gate evidence does not verify: missing, written by hand, signed with another key, changed
+    after signing, or bound to another model version or other model files."""
 
 
 class DataError(AirflowRobustError):
@@ -150,3 +171,7 @@ class TrackingUnavailable(InfrastructureError):
 
 class StorageUnavailable(InfrastructureError):
     """Object storage or a database cannot be reached."""
+
+
+class LeaseTimeout(InfrastructureError):
+    """Another promotion of the same model held the lease for longer than we were willing to wait."""

@@ -145,3 +145,11 @@ def validate(owner: str, constraints: Mapping[str, Constraint], values: Mapping[
                 value,
                 detail="It still holds a Jinja template: the field is not templated here, or it was rendered twice.",
             )
+
+
+#: a registered model version number (``3`` or ``"3"``)
+VERSION = Constraint(
+    "a registered model version number such as 3 or '3'",
+    lambda v: (isinstance(v, int) and not isinstance(v, bool) and v > 0) or (isinstance(v, str) and v.isdigit()),
+    example_bad=("latest", 0),
+)

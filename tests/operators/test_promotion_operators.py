@@ -16,6 +16,7 @@ from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.registry.aliases import resolve
 from airflow_robust.registry.history import read_history
 from airflow_robust.registry.lease import holder_of
+from airflow_robust.sensors.approval import ModelApprovalSensor
 from tests.helpers import cancer_split, execute
 
 RULES = [{"metric": "f1_macro", "direction": "higher", "min": 0.6, "max_regression": 0.0}]
@@ -98,16 +99,25 @@ def test_promotion_review_deploy_and_rollback(mlflow_store: dict[str, str], canc
     assert "| f1_macro:vs_champion | PASS |" in version.description and "robust.approval" in version.description
     assert len(result["data_digest"]) == 16 and holder_of(client, "cancer") is None
     _, err = deploy(strong, "r3")
-    assert isinstance(err, DeploymentRefused) and "robust.approval=pending" in str(err)
-    client.set_model_version_tag("cancer", strong, "robust.approval", "approved")  # what the reviewer does in the UI
+    assert isinstance(err, DeploymentRefused) and "0 verified approval(s)" in str(err)
+    client.set_model_version_tag("cancer", strong, "robust.approval", "Approved ")  # what the reviewer does in the UI
     client.set_model_version_tag("cancer", strong, "robust.approval.by", "alice")
+    _, err = deploy(strong, "r3")  # a tag alone is not an approval: the sensor has not signed it
+    assert isinstance(err, DeploymentRefused) and "0 verified approval(s)" in str(err)
+    approved, err = run(ModelApprovalSensor(task_id="approval", model_name="cancer", version=strong), "r3")
+    assert err is None and approved is not None and approved["status"] == "approved"
+    assert approved["by"] == "alice" and approved["verified"] is False and approved["source"] == "mlflow-tag"
+    assert client.get_model_version("cancer", strong).tags["robust.approval"] == "approved"  # normalised
     deployed, err = deploy(strong, "r3")
     assert err is None and deployed is not None and deployed["previous_version"] == good
     assert resolve(client, "cancer", "champion") == strong and resolve(client, "cancer", "previous_champion") == good
     assert resolve(client, "cancer", "challenger") is None
     history = read_history(client, "cancer", "champion")
     assert [(h["from"], h["to"], h["action"]) for h in history] == [("", good, "deploy"), (good, strong, "deploy")]
-    assert history[1]["who"] == "alice" and [h["seq"] for h in history] == [1, 2]
+    assert history[1]["who"] == "alice (unverified)" and [h["seq"] for h in history] == [1, 2]
+    description = client.get_model_version("cancer", strong).description
+    assert description.startswith("<!-- airflow-robust status -->\n**Status: deployed to @champion")
+    assert "pending approval" not in description and "To review" not in description
 
     # 4. rollback restores the previous version; twice is harmless
     for attempt in ("r4", "r5"):
@@ -117,6 +127,7 @@ def test_promotion_review_deploy_and_rollback(mlflow_store: dict[str, str], canc
     history = read_history(client, "cancer", "champion")
     assert [(h["from"], h["to"], h["action"]) for h in history][-1] == (strong, good, "rollback")
     assert len(history) == 3 and history[-1]["why"] == "bad canary"
+    assert "**Status: rolled back: @champion moved to version" in client.get_model_version("cancer", strong).description
 
 
 def test_unscorable_champion_is_an_error_never_a_rubber_stamp(
@@ -143,8 +154,14 @@ def test_required_gate_missing_blocks_promotion(mlflow_store: dict[str, str], ca
     result, err = promote(cancer["test"], version, "r1", required_gates=["validation", "robustness"])
     assert isinstance(err, PromotionRejected) and result is not None
     assert result["checks"]["gate:robustness"]["outcome"] == "FAIL"
+    assert "add EvaluateRobustnessOperator" in result["checks"]["gate:robustness"]["reason"]
     assert resolve(client, "cancer", "champion") is None and holder_of(client, "cancer") is None
+    # tags written by hand (anyone with EDIT rights can) are not gate results
     client.set_model_version_tag("cancer", version, "robust.validation.status", "passed")
     client.set_model_version_tag("cancer", version, "robust.robustness.status", "passed")
     result, err = promote(cancer["test"], version, "r1b", required_gates=["validation", "robustness"])
+    assert isinstance(err, PromotionRejected) and result is not None and result["decision"] == "rejected"
+    assert result["checks"]["gate:robustness"]["outcome"] == "FAIL"
+    # without required gates the same version promotes: the refusal above came from the missing evidence
+    result, err = promote(cancer["test"], version, "r1c", required_gates=[])
     assert err is None and result is not None and result["decision"] == "promoted"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseHook
 
-from airflow_robust.exceptions import ConfigurationError, TrackingUnavailable
+from airflow_robust.exceptions import ConfigurationError, TrackingAuthError, TrackingUnavailable
 from airflow_robust.tracking.config import ConnectionFields, MlflowConfig, resolve_config
 
 if TYPE_CHECKING:
@@ -126,6 +126,34 @@ class MlflowHook(BaseHook):
     def unavailable(self, err: BaseException) -> TrackingUnavailable:
         """A retryable error that names the connection and the URI."""
         return TrackingUnavailable(f"{self._describe()} is unreachable: {type(err).__name__}: {err}")
+
+    def auth_failed(self, err: BaseException) -> TrackingAuthError:
+        """A non-retryable error naming the connection: MLflow refused its credentials or the action."""
+        from airflow_robust.tracking.connectivity import auth_status
+
+        status = auth_status(err)
+        if status == 403:
+            what = (
+                "refused permission (HTTP 403): the connection's user may not do this; grant it "
+                "EDIT (or MANAGE) on the experiment and registered model, or use another user"
+            )
+        else:
+            what = (
+                "refused authentication (HTTP 401): check the login/password or token of "
+                f"connection {self.mlflow_conn_id!r}"
+            )
+        first = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+        return TrackingAuthError(f"{self._describe()} {what}. MLflow said: {first}", status=status)
+
+    def translate(self, err: BaseException) -> BaseException:
+        """``err`` as this package's error when it is an outage or an auth failure, else ``err``."""
+        from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
+
+        if is_auth_failure(err):
+            return self.auth_failed(err)
+        if is_unreachable(err):
+            return self.unavailable(err)
+        return err
 
     def _describe(self) -> str:
         if self._config is not None:

@@ -10,12 +10,15 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import DeploymentRefused
-from airflow_robust.tracking.connectivity import is_unreachable_text
+from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable, is_unreachable_text
+from airflow_robust.trust.evidence import ModelBinding
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
     from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.trust.chain import Clearance
+    from airflow_robust.trust.signing import SigningKey
 
 
 def _airflow(run: StageRun) -> dict[str, str]:
@@ -23,24 +26,30 @@ def _airflow(run: StageRun) -> dict[str, str]:
     return {"dag_id": identity.dag_id, "run_id": identity.run_id, "task_id": identity.task_id}
 
 
-def _who(run: StageRun) -> str:
-    return f"airflow:{run.identity.dag_id}/{run.identity.run_id}/{run.identity.task_id}"
+def _who(run: StageRun, context: Any = None) -> str:
+    """The person who triggered this DAG run when Airflow knows it, else the task's coordinates."""
+    dag_run = context.get("dag_run") if hasattr(context, "get") else None
+    user = getattr(dag_run, "triggering_user_name", None)
+    task = f"{run.identity.dag_id}/{run.identity.run_id}/{run.identity.task_id}"
+    return f"{user} (triggered {task})" if user else f"airflow:{task}"
 
 
 def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.operators._promote_stage import APPROVAL_TAG, get_version
-    from airflow_robust.registry.aliases import move_alias, resolve
+    from airflow_robust.operators._promote_stage import get_version
     from airflow_robust.registry.lease import held, holder_for
 
     owner = type(op).__name__
     client = hook.get_client()
     config = hook.get_config()
+    signer = op.signer(run, hook)
     name, version = op.model_name, str(op.version)
     record = get_version(client, name, version, owner, parameter="version")
-    _require_approval(op, record)
-    serving = _serving_check(op, owner, name, version)
+    digest = _digest(name, version)
+    if op.require_approval:
+        _clearance(op, client, signer.key, record, digest)  # fail fast, before the serving check
+    serving = _serving_check(op, owner, name, version, digest)
     mlflow.log_dict(serving, "serving_check.json")
     mlflow.log_metrics({k: float(v) for k, v in serving.items() if k.endswith("_seconds")})
     if not serving.get("passed"):
@@ -54,69 +63,151 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
         )
     holder = holder_for(run.identity.dag_id, run.identity.run_id)
     with held(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait)):
-        record = client.get_model_version(name, version)  # re-read just before the write
-        _require_approval(op, record)
-        expected = (
-            record.tags.get("robust.promotion.champion_before") or None
-            if op.require_approval and op.alias == "champion"
-            else resolve(client, name, op.alias)
-        )
-        entry = move_alias(
-            client,
-            name=name,
-            alias=op.alias,
-            to_version=version,
-            expected_from=expected,
-            action="deploy",
-            who=record.tags.get(f"{APPROVAL_TAG}.by") or _who(run),
-            why=op.reason or record.tags.get("robust.promotion.reason", "") or "deploy",
-            airflow=_airflow(run),
-            artifact_root=config.artifact_root,
-            extra={"decision_run": record.tags.get("robust.promotion.run_id", ""), "deploy_run": run.run_id},
-        )
-        challenger = resolve(client, name, "challenger")
-        if challenger == version and op.alias != "challenger":
-            client.delete_registered_model_alias(name, "challenger")
-        client.set_model_version_tag(name, version, "robust.deploy.status", "deployed")
-        client.set_model_version_tag(
-            name, version, f"robust.deploy.{op.alias}", config.run_url(run.experiment_id, run.run_id)
-        )
+        entry, clearance = _move(op, client, signer.key, config, run, name, version, digest, context)
     metrics = _training_metrics(client, record)
     summary = {
         "model_name": name,
         "version": version,
         "alias": op.alias,
+        "model_digest": digest,
         "previous_version": entry.get("from") or None,
+        "approved_by": [a.__dict__ for a in clearance.approvers] if clearance else [],
+        "bypass": clearance is None,
         "history_entry": {k: v for k, v in entry.items() if isinstance(v, (str, int, float))},
         "serving_check": serving,
         "metrics": metrics,
     }
     _emit(op, context, {"model_name": name, "version": version, "alias": op.alias, "metrics": metrics})
     mlflow.set_tags({"robust.deploy.status": "deployed", "robust.model_name": name, "robust.model_version": version})
-    mlflow.log_dict(summary, "decision.json")
+    signer.attest(
+        "deploy",
+        "passed",
+        summary,
+        model=ModelBinding(name, version, digest),
+        facts={"alias": op.alias, "from": summary["previous_version"], "bypass": clearance is None},
+    )
     op.log.info("%s@%s -> version %s (was %s)", name, op.alias, version, summary["previous_version"] or "unset")
     return summary
 
 
-def _require_approval(op: DeployModelOperator, record: Any) -> None:
-    if not op.require_approval:
-        return
-    from airflow_robust.operators._promote_stage import APPROVAL_TAG
+def _digest(name: str, version: str) -> str:
+    """The digest of the version's files as the registry serves them now."""
+    import tempfile
 
-    status = record.tags.get("robust.promotion.status", "")
-    approval = record.tags.get(APPROVAL_TAG, "")
-    if status != "passed" or approval != "approved":
-        raise DeploymentRefused(
-            f"version {record.version} of {record.name!r} is not cleared for deployment: "
-            f"robust.promotion.status={status or '(none)'}, {APPROVAL_TAG}={approval or '(none)'} "
-            "(needs passed and approved; set require_approval=False to deploy without the promotion gate)",
-            summary={"promotion_status": status, "approval": approval},
+    from airflow_robust.registry.models import fetch_model
+
+    with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
+        try:
+            return fetch_model(f"models:/{name}/{version}", tmp).digest
+        except Exception as err:
+            if is_unreachable(err) or is_auth_failure(err):
+                raise
+            raise DeploymentRefused(
+                f"the files of version {version} of {name!r} cannot be read, so they cannot be verified: "
+                f"{type(err).__name__}: {str(err)[:300]}"
+            ) from err
+
+
+def _clearance(op: DeployModelOperator, client: Any, key: SigningKey, record: Any, digest: str) -> Clearance:
+    """The version's signed promotion (and approvals), re-verified; ``DeploymentRefused`` naming what failed."""
+    from airflow_robust.exceptions import EvidenceError
+    from airflow_robust.trust.chain import clearance
+
+    try:
+        return clearance(
+            client,
+            key,
+            str(record.name),
+            str(record.version),
+            digest,
+            op.alias,
+            dict(record.tags),
+            min_approvals=int(op.min_approvals),
+            verified_approvers=bool(op.require_verified_approver),
         )
+    except EvidenceError as err:
+        raise DeploymentRefused(
+            f"version {record.version} of {record.name!r} is not cleared for deployment to @{op.alias}: {err} "
+            "(nothing was moved; set require_approval=False only to deploy deliberately without the gates, "
+            "which is recorded as a bypass)",
+            summary={"verification": str(err)},
+        ) from err
 
 
-def _serving_check(op: DeployModelOperator, owner: str, name: str, version: str) -> dict[str, Any]:
+def _move(
+    op: DeployModelOperator,
+    client: Any,
+    key: SigningKey,
+    config: Any,
+    run: StageRun,
+    name: str,
+    version: str,
+    digest: str,
+    context: Any,
+) -> tuple[dict[str, Any], Clearance | None]:
+    """Under the lease: re-verify everything, compare-and-set the alias, record the move."""
+    from airflow_robust.registry.aliases import move_alias, resolve
+    from airflow_robust.registry.review import mark_version
+
+    record = client.get_model_version(name, version)  # re-read just before the write
+    clearance = _clearance(op, client, key, record, digest) if op.require_approval else None
+    if clearance is not None:
+        expected = clearance.expected_from
+        who = clearance.who
+        why = op.reason or record.tags.get("robust.promotion.reason", "") or "deploy"
+        extra: dict[str, Any] = {
+            "decision_run": clearance.promotion.run_id,
+            "deploy_run": run.run_id,
+            "approved_by": [a.by for a in clearance.approvers],
+            "approver_ids": [a.by_id for a in clearance.approvers],
+            "approvers_verified": all(a.verified for a in clearance.approvers) if clearance.approvers else None,
+            "approval_runs": [a.run_id for a in clearance.approvers],
+            "model_digest": digest,
+        }
+        action = "deploy"
+    else:
+        expected = resolve(client, name, op.alias)
+        who = _who(run, context)
+        why = op.reason or "deploy without the promotion gate (require_approval=False)"
+        extra = {"deploy_run": run.run_id, "bypass": "require_approval=False: no gate evidence was checked"}
+        extra["model_digest"] = digest
+        action = "deploy-bypass"
+    entry = move_alias(
+        client,
+        name=name,
+        alias=op.alias,
+        to_version=version,
+        expected_from=expected,
+        action=action,
+        who=who,
+        why=why,
+        airflow=_airflow(run),
+        artifact_root=config.artifact_root,
+        extra=extra,
+    )
+    challenger = (clearance.promotion.facts.get("challenger_alias") if clearance else None) or "challenger"
+    if challenger != op.alias and resolve(client, name, challenger) == version:
+        client.delete_registered_model_alias(name, challenger)
+    client.set_model_version_tag(name, version, "robust.deploy.status", "deployed")
+    client.set_model_version_tag(
+        name, version, f"robust.deploy.{op.alias}", config.run_url(run.experiment_id, run.run_id)
+    )
+    if clearance is None:
+        client.set_model_version_tag(name, version, "robust.deploy.bypass", f"require_approval=False by {who}")
+    mark_version(
+        client,
+        name,
+        version,
+        f"deployed to @{op.alias} (was {entry.get('from') or 'unset'})"
+        + (" WITHOUT the promotion gate (require_approval=False)" if clearance is None else f"; approved by {who}"),
+    )
+    return entry, clearance
+
+
+def _serving_check(op: DeployModelOperator, owner: str, name: str, version: str, digest: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, "-m", "airflow_robust.registry.serving", f"models:/{name}/{version}"]
+        args += ["--digest", digest]
         if op.sample_data:
             from airflow_robust.operators._data import load
 
@@ -171,7 +262,7 @@ def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook:
             name=name,
             alias=op.alias,
             to_version=None if op.to_version is None else str(op.to_version),
-            who=_who(run),
+            who=_who(run, context),
             why=op.reason,
             airflow=_airflow(run),
             artifact_root=hook.get_config().artifact_root,
@@ -182,6 +273,11 @@ def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook:
         mlflow.log_dict(noop, "decision.json")
         return noop
     target, current = outcome["version"], outcome["previous_version"]
+    from airflow_robust.registry.review import mark_version
+
+    if current is not None:
+        mark_version(client, name, current, f"rolled back: @{op.alias} moved to version {target} ({op.reason})")
+    mark_version(client, name, target, f"serving again as @{op.alias} after a rollback from version {current}")
     summary: dict[str, Any] = {
         "model_name": name,
         "alias": op.alias,

@@ -1,7 +1,8 @@
 """Gate semantics shared by every gate operator (see DESIGN: "Gate semantics").
 
-``conclude()`` writes the decision where a reviewer looks (``decision.json`` in the stage run,
-``robust.<gate>.status`` tags, the XCom summary), then: passed -> return the summary;
+``conclude()`` writes the decision where a reviewer looks (``decision.json`` and its signed
+``attestation.json`` in the stage run, ``robust.<gate>.status`` tags, the XCom summary), then:
+passed -> return the summary;
 ``on_failure="warn"`` -> log, tag, return; ``"skip"`` -> skip downstream; ``"fail"`` -> raise
 the gate's non-retryable error carrying the summary.
 """
@@ -10,11 +11,55 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import GateFailure
 
-GATE_MODES = ("fail", "skip", "warn")
+if TYPE_CHECKING:
+    from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.trust.evidence import Attestation, ModelBinding
+    from airflow_robust.trust.signing import SigningKey
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Writes a stage's signed verdict (``decision.json`` + ``attestation.json``) into its MLflow run."""
+
+    client: Any
+    run: StageRun
+    key: SigningKey
+
+    def attest(
+        self,
+        gate: str,
+        status: str,
+        decision: Mapping[str, Any],
+        *,
+        model: ModelBinding | None = None,
+        facts: Mapping[str, Any] | None = None,
+    ) -> Attestation:
+        from airflow_robust.trust.evidence import attest
+
+        identity = self.run.identity
+        return attest(
+            self.client,
+            self.run.run_id,
+            gate=gate,
+            status=status,
+            decision=jsonable(dict(decision)),
+            key=self.key,
+            model=model,
+            airflow={
+                "dag_id": identity.dag_id,
+                "run_id": identity.run_id,
+                "task_id": identity.task_id,
+                "try_number": str(identity.try_number),
+                "map_index": str(identity.map_index),
+            },
+            facts=jsonable(dict(facts or {})),
+        )
 
 
 def conclude(
@@ -27,12 +72,16 @@ def conclude(
     error: type[GateFailure],
     context: Any,
     log: logging.Logger | Any,
+    signer: Signer,
+    model: ModelBinding | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Record the verdict (signed), then pass, warn, skip or fail as ``on_failure`` says."""
     import mlflow
 
     status = "passed" if passed else ("warned" if on_failure == "warn" else "failed")
     summary = {**summary, "gate": gate, "status": status, "reason": reason}
-    mlflow.log_dict(summary, "decision.json")
+    signer.attest(gate, status, summary, model=model, facts={"reason": reason[:2000], **dict(facts or {})})
     mlflow.set_tags({f"robust.{gate}.status": status, f"robust.{gate}.reason": reason[:5000]})
     if passed:
         log.info("%s gate passed: %s", gate, reason)
@@ -58,3 +107,23 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     return value
+
+
+def bind_version(name: str, version: str, dst: str) -> tuple[ModelBinding, str]:
+    """Fetch ``models:/name/version`` into ``dst``: its binding (name, version, content digest) and local path."""
+    from airflow_robust.registry.models import fetch_model
+    from airflow_robust.trust.evidence import ModelBinding
+
+    fetched = fetch_model(f"models:/{name}/{version}", dst)
+    return ModelBinding(name=name, version=str(version), digest=fetched.digest), fetched.path
+
+
+def point_version(
+    client: Any, binding: ModelBinding, gate: str, run_id: str, extra: Mapping[str, str] | None = None
+) -> None:
+    """Point the version at the run holding ``gate``'s signed verdict (plus informational tags)."""
+    from airflow_robust.trust.chain import pointer_tag
+
+    tags = {pointer_tag(gate): run_id, **dict(extra or {})}
+    for key, value in tags.items():
+        client.set_model_version_tag(binding.name, binding.version, key, value)

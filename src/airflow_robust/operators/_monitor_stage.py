@@ -116,6 +116,7 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         error=DriftDetected,
         context=context,
         log=op.log,
+        signer=op.signer(run, hook),
     )
 
 

@@ -8,13 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import InvalidParameterError, PromotionRejected
 from airflow_robust.operators._gate import jsonable
-from airflow_robust.tracking.connectivity import is_unreachable
+from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
+from airflow_robust.trust.evidence import ModelBinding
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators.promote import PromoteModelOperator
+    from airflow_robust.registry.models import FetchedModel
     from airflow_robust.registry.policy import Rule
     from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.trust.chain import GateVerdict
+    from airflow_robust.trust.signing import SigningKey
 
 APPROVAL_TAG = "robust.approval"
 
@@ -64,6 +68,8 @@ def require_model(client: Any, name: str, owner: str, parameter: str = "model_na
 
 
 def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    import tempfile
+
     import mlflow
 
     from airflow_robust.operators._gate import conclude
@@ -74,6 +80,7 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
     owner = type(op).__name__
     client = hook.get_client()
     config = hook.get_config()
+    signer = op.signer(run, hook)
     rules = parse_rules(op.rules)
     name, candidate = op.model_name, str(op.candidate_version)
     version = get_version(client, name, candidate, owner)
@@ -83,8 +90,11 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
     keep_lease = False
     try:
         champion = resolve(client, name, op.champion_alias)
-        gates = {g: version.tags.get(f"robust.{g}.status", "") for g in op.gate_names(context)}
-        scores = _scores(op, client, rules, name, candidate, champion, owner)
+        with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
+            fetched, fetch_error = _fetch(name, candidate, tmp)
+            verdicts = _verdicts(op, client, signer.key, version, fetched)
+            scores = _scores(op, client, rules, name, candidate, champion, owner, fetched, fetch_error)
+        gates = {gate: verdict.status for gate, verdict in verdicts.items()}
         decision = decide(
             rules,
             scores.candidate,
@@ -104,12 +114,16 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
             "decision": outcome,
             "model_name": name,
             "candidate_version": candidate,
+            "candidate_digest": fetched.digest if fetched else None,
             "champion_version": champion,
             "champion_alias": op.champion_alias,
+            "challenger_alias": op.challenger_alias,
             "approval": op.approval,
             "rubber_stamp": decision.rubber_stamp,
             "checks": {c.name: jsonable(c.__dict__) for c in decision.checks},
             "gates": gates,
+            "required_gates": list(op.required_gates),
+            "gate_runs": {gate: list(verdict.runs) for gate, verdict in verdicts.items()},
             "compare_on": op.compare_on,
             "data_digest": scores.digest,
             "rows": scores.rows,
@@ -134,7 +148,73 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
         error=PromotionRejected,
         context=context,
         log=op.log,
+        signer=signer,
+        model=None if fetched is None else ModelBinding(name, candidate, fetched.digest),
+        facts={
+            key: summary[key]
+            for key in (
+                "decision",
+                "approval",
+                "champion_alias",
+                "challenger_alias",
+                "required_gates",
+                "gate_runs",
+                "rubber_stamp",
+                "data_digest",
+            )
+        }
+        | {"champion_before": champion, "triggered_by": _triggered_by(context)},
     )
+
+
+def _fetch(name: str, version: str, dst: str) -> tuple[FetchedModel | None, str | None]:
+    """The candidate's files (fetched once: scored, digested and signed), or why they could not be read."""
+    from airflow_robust.registry.models import fetch_model
+
+    try:
+        return fetch_model(f"models:/{name}/{version}", dst), None
+    except Exception as err:  # noqa: BLE001 - fail closed: unreadable files are an ERROR check
+        return None, _judged(err)
+
+
+def _verdicts(
+    op: PromoteModelOperator, client: Any, key: SigningKey, version: Any, fetched: FetchedModel | None
+) -> dict[str, GateVerdict]:
+    """Registration and every required gate, re-derived from their signed runs (never from tags)."""
+    from airflow_robust.exceptions import EvidenceError
+    from airflow_robust.trust.chain import REGISTRATION, GateVerdict, gate_verdict, registration_of
+
+    name, number, tags = str(version.name), str(version.version), dict(version.tags)
+    if fetched is None:
+        missing = "the candidate's model files could not be read, so no verdict can be bound to them"
+        return {g: GateVerdict(g, False, (), missing) for g in (REGISTRATION, *op.required_gates)}
+    verdicts: dict[str, GateVerdict] = {}
+    registration = None
+    try:
+        registration = registration_of(client, key, name, number, fetched.digest, tags)
+        verdicts[REGISTRATION] = GateVerdict(REGISTRATION, True, (registration.run_id,))
+    except EvidenceError as err:
+        verdicts[REGISTRATION] = GateVerdict(REGISTRATION, False, (), _judged(err, plain=True))
+    for gate in op.required_gates:
+        verdict = gate_verdict(client, key, gate, name, number, fetched.digest, tags, registration)
+        if not verdict.verified and "no " + gate + " gate result" in verdict.problem:
+            verdict = GateVerdict(gate, False, verdict.runs, verdict.problem + _missing_gate_hint(gate))
+        verdicts[gate] = verdict
+    return verdicts
+
+
+def _missing_gate_hint(gate: str) -> str:
+    from airflow_robust.trust.chain import GATE_OPERATORS
+
+    operator = GATE_OPERATORS.get(gate)
+    where = f"add {operator} for this version to the DAG" if operator else f"run the {gate} gate on this version"
+    return f" ({where}, or leave {gate!r} out of required_gates)"
+
+
+def _triggered_by(context: Any) -> str | None:
+    dag_run = context.get("dag_run") if hasattr(context, "get") else None
+    user = getattr(dag_run, "triggering_user_name", None)
+    return str(user) if user else None
 
 
 def _scores(
@@ -145,10 +225,15 @@ def _scores(
     candidate: str,
     champion: str | None,
     owner: str,
+    fetched: FetchedModel | None,
+    fetch_error: str | None,
 ) -> Scores:
     metrics = sorted({r.metric for r in rules})
     if op.compare_on == "logged_metrics":
-        return _logged(client, name, candidate, champion, metrics)
+        scores = _logged(client, name, candidate, champion, metrics)
+        if fetch_error is not None:
+            scores.candidate_error = fetch_error
+        return scores
     from airflow_robust.data.columns import require_column, require_finite
     from airflow_robust.data.loaders import frame_digest
     from airflow_robust.operators._data import load
@@ -163,8 +248,11 @@ def _scores(
     frame = frame[frame[op.target].notna()].reset_index(drop=True)
     require_finite(owner, frame, [c for c in frame.columns if c != op.target], parameter="evaluation_data")
     scores = Scores(digest=frame_digest(frame), rows=len(frame))
+    if fetched is None:
+        scores.candidate_error = fetch_error
+        return scores
     try:
-        model = _load(name, candidate)
+        model = _load_local(fetched.path)
         features = _features(op, model, frame)
         task = infer_task(frame[op.target], model, "auto")
         cand = predict(model, frame[features], frame[op.target], task)
@@ -220,6 +308,12 @@ def _load(name: str, version: str) -> Any:
     return load_sklearn(f"models:/{name}/{version}")
 
 
+def _load_local(path: str) -> Any:
+    from airflow_robust.registry.models import load_sklearn
+
+    return load_sklearn(path)
+
+
 def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:
     from airflow_robust.operators._data import model_features
 
@@ -229,11 +323,11 @@ def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:
     return names
 
 
-def _judged(err: BaseException) -> str:
-    """The ERROR text of a failure the gate judges; an outage is re-raised (retried, never judged)."""
-    if is_unreachable(err):
+def _judged(err: BaseException, plain: bool = False) -> str:
+    """The ERROR text of a failure the gate judges; an outage or an auth failure is re-raised, never judged."""
+    if is_unreachable(err) or is_auth_failure(err):
         raise err
-    return _describe(err)
+    return str(err) if plain else _describe(err)
 
 
 def _describe(err: BaseException) -> str:
@@ -291,12 +385,16 @@ def _record_on_version(
     if outcome == "pending_approval":
         client.set_registered_model_alias(name, op.challenger_alias, version)
     if op.write_description:
-        head = (record.description or "").split(_MARK)[0].rstrip()
-        text = (head + "\n\n" if head else "") + _MARK + "\n" + review_markdown(summary, reason, config)
-        client.update_model_version(name, version, description=text[:60000])
+        from airflow_robust.registry.review import REVIEW_MARK, with_status
 
-
-_MARK = "<!-- airflow-robust review -->"
+        head = (record.description or "").split(REVIEW_MARK)[0].rstrip()
+        text = (head + "\n\n" if head else "") + REVIEW_MARK + "\n" + review_markdown(summary, reason, config)
+        status = {
+            "promoted": f"approved by the rules (approval='auto'), ready to deploy to @{op.champion_alias}",
+            "pending_approval": f"awaiting review for @{op.champion_alias}: approve or reject (see below)",
+            "rejected": f"rejected by the promotion gate for @{op.champion_alias}",
+        }[outcome]
+        client.update_model_version(name, version, description=with_status(text, status, decided=False))
 
 
 def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
@@ -328,11 +426,23 @@ def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
             f"| {_fmt(check.get('improvement'))} | {_threshold(check.get('threshold'))} |"
         )
     lines += ["", f"Decision run: [{summary['run_id']}]({summary['run_url']})"]
-    if summary["decision"] == "pending_approval":
+    if summary.get("candidate_digest"):
         lines += [
             "",
-            "**To review**: set the tag `robust.approval` on this version to `approved` or `rejected` "
-            "(optionally `robust.approval.by` = your name and `robust.approval.reason`).",
+            f"Model files: `{summary['candidate_digest']}` (every verdict above is signed and bound to these files; "
+            "deploy re-verifies them).",
+        ]
+    if summary["decision"] == "pending_approval":
+        from airflow_robust.registry.review import INSTRUCTIONS_END, INSTRUCTIONS_START
+
+        lines += [
+            "",
+            INSTRUCTIONS_START,
+            "**To review**: approve or reject the Airflow task waiting for this version (Required Actions in the "
+            "Airflow UI: it records who you are), or, where the DAG waits on the MLflow tag, set the tag "
+            "`robust.approval` on this version to `approved` or `rejected` (optionally `robust.approval.by` and "
+            "`robust.approval.reason`; that identity is not verified).",
+            INSTRUCTIONS_END,
         ]
     return "\n".join(lines)
 

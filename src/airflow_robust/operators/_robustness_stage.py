@@ -10,15 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators._gate import jsonable
-from airflow_robust.tracking.connectivity import is_unreachable
+from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators.robustness import EvaluateRobustnessOperator
     from airflow_robust.robustness.perturbations import Perturbation
     from airflow_robust.tracking.runs import StageRun
-
-_VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+    from airflow_robust.trust.evidence import ModelBinding
 
 
 def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
@@ -33,7 +32,8 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     from airflow_robust.training.tasks import infer_task
 
     owner = type(op).__name__
-    model = load_model(op.model_uri, owner)
+    with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
+        model, binding = load_model(op.model_uri, owner, hook, tmp)
     _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
     require_column(owner, "target", op.target, list(frame.columns), "a column of the evaluation data")
     frame = frame[frame[op.target].notna()]
@@ -95,7 +95,9 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
         "run_id": run.run_id,
         "report_uri": f"{mlflow.get_artifact_uri('robustness.json')}",
     }
-    _tag_version(op.model_uri, hook, summary, passed, hook.get_config().run_url(run.experiment_id, run.run_id))
+    if binding is not None:
+        summary["model_digest"] = binding.digest
+        _tag_version(hook, binding, summary, passed, run)
     return conclude(
         gate="robustness",
         passed=passed,
@@ -105,16 +107,41 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
         error=RobustnessCheckFailed,
         context=context,
         log=op.log,
+        signer=op.signer(run, hook),
+        model=binding,
+        facts={
+            "metric": metric,
+            "clean_metric": report.clean_metric,
+            "audc": _num(report.audc),
+            "report_only": bool(op.report_only),
+        },
     )
 
 
-def load_model(model_uri: str, owner: str) -> Any:
+def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[Any, ModelBinding | None]:
+    """The model behind ``model_uri``, fetched once into ``dst``, and (for a registered version) its binding.
+
+    An alias is pinned to its version first, so the verdict names the exact version that was judged.
+    """
     from mlflow.exceptions import MlflowException
 
-    from airflow_robust.registry.models import load_sklearn
+    from airflow_robust.registry.models import fetch_model, load_sklearn, resolve_model
+    from airflow_robust.trust.evidence import ModelBinding
 
     try:
-        return load_sklearn(model_uri)
+        uri, name, version = model_uri, None, None
+        if model_uri.startswith("models:/"):
+            ref = resolve_model(hook.get_client(), model_uri)
+            uri, name, version = ref.uri, ref.name, ref.version
+        fetched = fetch_model(uri, dst)
+        binding = None if name is None else ModelBinding(name=name, version=str(version), digest=fetched.digest)
+        return load_sklearn(fetched.path), binding
+    except ConfigurationError as err:
+        if is_unreachable(err) or is_auth_failure(err):
+            raise
+        raise InvalidParameterError(
+            "model_uri", owner, "the URI of an existing scikit-learn model", model_uri, detail=str(err)
+        ) from err
     except MlflowException as err:
         if getattr(err, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
             raise InvalidParameterError(
@@ -126,8 +153,8 @@ def load_model(model_uri: str, owner: str) -> Any:
             ) from err
         raise
     except Exception as err:
-        if is_unreachable(err):
-            raise  # an outage is retried, not a bad parameter
+        if is_unreachable(err) or is_auth_failure(err):
+            raise  # an outage is retried, an auth error named; neither is a bad parameter
         raise InvalidParameterError(
             "model_uri",
             owner,
@@ -207,17 +234,16 @@ def _log(report: Any, figures: dict[str, float | None], checks: dict[str, Any]) 
         mlflow.log_artifact(slices)
 
 
-def _tag_version(model_uri: str, hook: MlflowHook, summary: dict[str, Any], passed: bool, run_url: str) -> None:
-    match = _VERSION_URI.match(model_uri)
-    if not match:
-        return
-    client = hook.get_client()
+def _tag_version(hook: MlflowHook, binding: ModelBinding, summary: dict[str, Any], passed: bool, run: StageRun) -> None:
+    """Point the version at this run (its signed verdict); the figures are tagged for people, not trusted."""
+    from airflow_robust.operators._gate import point_version
+
+    run_url = hook.get_config().run_url(run.experiment_id, run.run_id)
     tags = {"robust.robustness.status": "passed" if passed else "failed", "robust.robustness.run": run_url}
     for key in ("audc", "flip_rate", "worst_slice_ratio", "ece", "clean_metric"):
         if summary.get(key) is not None:
             tags[f"robust.robustness.{key}"] = f"{summary[key]:.4f}"
-    for key, value in tags.items():
-        client.set_model_version_tag(match["name"], match["version"], key, value)
+    point_version(hook.get_client(), binding, "robustness", run.run_id, tags)
 
 
 def _describe(name: str, check: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from airflow_robust.tracking.identity import TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators._gate import Signer
     from airflow_robust.operators.train import TrainModelOperator
     from airflow_robust.tracking.runs import StageRun
 
@@ -27,6 +28,9 @@ def reuse_or_train(op: TrainModelOperator, run: StageRun, hook: MlflowHook) -> d
         source_run = client.get_run(existing.run_id) if existing.run_id else None
         metrics = dict(source_run.data.metrics) if source_run else {}
         mlflow.set_tags({"robust.reused_version": str(existing.version), "robust.reused_from_run": existing.run_id})
+        if not existing.tags.get("robust.registration.run_id"):  # the earlier try died before signing
+            gate_runs = _gate_runs(existing.tags)
+            attest_registration(op.signer(run, hook), client, name, str(existing.version), gate_runs, {})
         return _summary(
             name,
             existing,
@@ -94,6 +98,14 @@ def _train_and_register(
         description=f"Trained by Airflow task {identity.dag_id}.{identity.task_id} in DAG run {identity.run_id}.",
     )
     mlflow.set_tags({"robust.model_name": op.registered_model_name, "robust.model_version": str(version.version)})
+    attest_registration(
+        op.signer(run, hook),
+        client,
+        op.registered_model_name,
+        str(version.version),
+        _gate_runs(tags),
+        {"data_uri": source.display[:1000], "data_digest": digest, "training_run_id": run.run_id},
+    )
     return _summary(
         op.registered_model_name, version, run, metrics=result.metrics, digest=digest, task=result.task, reused=False
     )
@@ -113,3 +125,45 @@ def _summary(
         "data_digest": digest,
         "reused": reused,
     }
+
+
+def _gate_runs(tags: dict[str, str]) -> dict[str, list[str]]:
+    """Runs of data gates that ran earlier in this DAG run (``upstream_gate_tags``), by gate."""
+    out: dict[str, list[str]] = {}
+    for key, value in tags.items():
+        if key.startswith("robust.") and key.endswith(".runs") and value:
+            out[key[len("robust.") : -len(".runs")]] = [v for v in value.split(",") if v]
+    return out
+
+
+def attest_registration(
+    signer: Signer,
+    client: Any,
+    name: str,
+    version: str,
+    gate_runs: dict[str, list[str]],
+    facts: dict[str, Any],
+) -> Any:
+    """Sign "version ``version`` of ``name`` had these files at registration" into the signer's run.
+
+    ``gate_runs`` lists the runs of data gates (validation) of the same DAG run that judged the data
+    the version was trained on; promotion verifies each of them.
+    """
+    import tempfile
+
+    from airflow_robust.operators._gate import bind_version, point_version
+
+    with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
+        binding, _ = bind_version(name, version, tmp)
+    decision = {
+        "gate": "registration",
+        "status": "passed",
+        "model_name": name,
+        "version": version,
+        "model_digest": binding.digest,
+        "gate_runs": gate_runs,
+        **facts,
+    }
+    record = signer.attest("registration", "passed", decision, model=binding, facts={"gate_runs": gate_runs, **facts})
+    point_version(client, binding, "registration", signer.run.run_id, {"robust.model.digest": binding.digest})
+    return record

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators.validate import ValidateDataOperator
     from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.trust.evidence import ModelBinding
     from airflow_robust.validation.spec import ExpectationSpec
 
 
@@ -20,7 +21,7 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
     import mlflow
 
     from airflow_robust.data.sources import describe_source
-    from airflow_robust.operators._gate import conclude
+    from airflow_robust.operators._gate import conclude, point_version
     from airflow_robust.validation.engine import safe_name
     from airflow_robust.validation.spec import suite_document
 
@@ -45,7 +46,11 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
             mlflow.log_artifacts(docs_dir, "data_docs")
             summary["report_uri"] = f"{mlflow.get_artifact_uri('data_docs')}/index.html"
     summary["run_id"] = run.run_id
-    _tag_model_version(op, hook, passed or op.on_failure == "warn", passed)
+    binding = _bind_model_version(op)
+    if binding is not None:
+        point_version(
+            hook.get_client(), binding, "validation", run.run_id, {"robust.validation.status": _status(op, passed)}
+        )
     return conclude(
         gate="validation",
         passed=passed,
@@ -55,6 +60,9 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
         error=DataValidationFailed,
         context=context,
         log=op.log,
+        signer=op.signer(run, hook),
+        model=binding,
+        facts={"data": source.display[:1000], "rows": summary.get("rows"), "data_digest": summary.get("data_digest")},
     )
 
 
@@ -231,12 +239,19 @@ def _names(items: list[Any], limit: int = 5) -> str:
     return ", ".join(shown) + more
 
 
-def _tag_model_version(op: ValidateDataOperator, hook: MlflowHook, _continue: bool, passed: bool) -> None:
+def _bind_model_version(op: ValidateDataOperator) -> ModelBinding | None:
+    """With ``model_name`` and ``model_version``: that version and the digest of its files, else ``None``."""
     if not (op.model_name and op.model_version):
-        return
-    hook.get_client().set_model_version_tag(
-        op.model_name, str(op.model_version), "robust.validation.status", "passed" if passed else "failed"
-    )
+        return None
+    from airflow_robust.operators._gate import bind_version
+
+    with tempfile.TemporaryDirectory() as tmp:
+        binding, _ = bind_version(op.model_name, str(op.model_version), tmp)
+    return binding
+
+
+def _status(op: ValidateDataOperator, passed: bool) -> str:
+    return "passed" if passed else ("warned" if op.on_failure == "warn" else "failed")
 
 
 def _empty_summary() -> dict[str, Any]:

@@ -17,10 +17,10 @@ from airflow_robust.exceptions import AirflowRobustError
 from airflow_robust.links import XCOM_RUN_URL, MlflowRunLink
 from airflow_robust.operators._edge import for_airflow, identity_from_context
 from airflow_robust.params import Constraint, non_empty_str, validate
-from airflow_robust.tracking.connectivity import is_unreachable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators._gate import Signer
     from airflow_robust.tracking.identity import StageIdentity
     from airflow_robust.tracking.runs import StageRun
 
@@ -31,21 +31,30 @@ class RobustBaseOperator(BaseOperator):
     :param mlflow_conn_id: Airflow connection to MLflow; default ``mlflow_default`` (embedded
         SQLite store under ``$AIRFLOW_HOME`` when it does not exist).
     :param experiment_name: MLflow experiment; default ``airflow/<dag_id>``.
+    :param signing_conn_id: Airflow connection whose password is the key that signs gate evidence;
+        default ``airflow_robust_signing`` (see :mod:`airflow_robust.hooks.signing` for the fallbacks).
     """
 
     stage: ClassVar[str] = "stage"
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         "mlflow_conn_id": non_empty_str(),
         "experiment_name": non_empty_str().or_none(),
+        "signing_conn_id": non_empty_str(),
     }
     operator_extra_links = (MlflowRunLink(),)
 
     def __init__(
-        self, *, mlflow_conn_id: str = "mlflow_default", experiment_name: str | None = None, **kwargs: Any
+        self,
+        *,
+        mlflow_conn_id: str = "mlflow_default",
+        experiment_name: str | None = None,
+        signing_conn_id: str = "airflow_robust_signing",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.mlflow_conn_id = mlflow_conn_id
         self.experiment_name = experiment_name
+        self.signing_conn_id = signing_conn_id
 
     def parameter_values(self) -> dict[str, Any]:
         return {name: getattr(self, name, None) for name in self.PARAMETERS}
@@ -77,11 +86,19 @@ class RobustBaseOperator(BaseOperator):
                 except AirflowRobustError:
                     raise
                 except Exception as err:
-                    if is_unreachable(err):
-                        raise hook.unavailable(err) from err
+                    translated = hook.translate(err)
+                    if translated is not err:
+                        raise translated from err
                     raise
         except AirflowRobustError as err:
             raise for_airflow(err) from err
+
+    def signer(self, run: StageRun, hook: MlflowHook) -> Signer:
+        """Signs this stage's verdicts into its MLflow run (the key comes from Airflow, see ``signing_conn_id``)."""
+        from airflow_robust.hooks.signing import signing_key
+        from airflow_robust.operators._gate import Signer
+
+        return Signer(hook.get_client(), run, signing_key(hook.get_config(), self.signing_conn_id))
 
     def check_parameters(self) -> None:
         """Cross-parameter checks beyond ``PARAMETERS``; raise ``InvalidParameterError``."""

@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
-from airflow_robust.operators.promote import _VERSION
-from airflow_robust.params import Constraint, alias_name, boolean, model_name, non_empty_str, number_in
+from airflow_robust.params import VERSION, Constraint, alias_name, boolean, model_name, non_empty_str, number_in
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -38,8 +37,16 @@ class DeployModelOperator(LeasedOperator):
     :param sample_data: optional data URI whose first ``sample_rows`` rows are scored in the check.
     :param sample_rows: default ``200``.
     :param latency_budget: seconds the sample prediction may take (``None`` = no budget).
-    :param require_approval: the version must carry ``robust.promotion.status=passed`` and
-        ``robust.approval=approved``; default ``True``.
+    :param require_approval: default ``True``: the version is deployed only when its evidence verifies,
+        re-derived from signed runs, never from tags: its registration and every gate the promotion
+        required name this version and the digest its files have *now*; the promotion judged this
+        ``alias`` and passed; a manual promotion has ``min_approvals`` signed approvals of that very
+        decision and no rejection. ``False`` deploys without any of this and records the bypass in the
+        alias history, on the version's tags and in its description.
+    :param min_approvals: distinct approvers a manual promotion needs (N-of-M: give N review tasks the
+        same ``assigned_users``); default ``1``.
+    :param require_verified_approver: count only approvals whose person Airflow authenticated
+        (``ModelReviewOperator``), not the MLflow-tag path; default ``False``.
     :param reason: recorded in the alias history; default names the DAG run.
 
     Emits an event on ``Asset("x-airflow-robust://deploy/<model_name>")`` with the name, version,
@@ -52,12 +59,14 @@ class DeployModelOperator(LeasedOperator):
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         **RobustBaseOperator.PARAMETERS,
         "model_name": model_name(),
-        "version": _VERSION,
+        "version": VERSION,
         "alias": alias_name(),
         "sample_data": non_empty_str().or_none(),
         "sample_rows": number_in(1, 10**7, integer=True),
         "latency_budget": number_in(0, 3600, low_open=True).or_none(),
         "require_approval": boolean(),
+        "min_approvals": number_in(1, 100, integer=True),
+        "require_verified_approver": boolean(),
         "reason": non_empty_str().or_none(),
         "lease_ttl": number_in(10, 7 * 24 * 3600),
         "lease_wait": number_in(0, 24 * 3600),
@@ -73,6 +82,8 @@ class DeployModelOperator(LeasedOperator):
         sample_rows: int = 200,
         latency_budget: float | None = None,
         require_approval: bool = True,
+        min_approvals: int = 1,
+        require_verified_approver: bool = False,
         reason: str | None = None,
         lease_ttl: float = 1800,
         lease_wait: float = 60,
@@ -86,6 +97,8 @@ class DeployModelOperator(LeasedOperator):
         self.sample_rows = sample_rows
         self.latency_budget = latency_budget
         self.require_approval = require_approval
+        self.min_approvals = min_approvals
+        self.require_verified_approver = require_verified_approver
         self.reason = reason
         self.lease_ttl = lease_ttl
         self.lease_wait = lease_wait
@@ -110,7 +123,7 @@ class RollbackModelOperator(LeasedOperator):
         **RobustBaseOperator.PARAMETERS,
         "model_name": model_name(),
         "alias": alias_name(),
-        "to_version": _VERSION.or_none(),
+        "to_version": VERSION.or_none(),
         "reason": non_empty_str(),
         "lease_ttl": number_in(10, 7 * 24 * 3600),
         "lease_wait": number_in(0, 24 * 3600),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
 from airflow_robust.params import (
+    VERSION,
     Constraint,
     alias_name,
     boolean,
@@ -26,18 +27,14 @@ _RULES = Constraint(
     lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, Mapping) for x in v),
     example_bad=("f1 > 0.8", {"metric": "f1"}),
 )
-_VERSION = Constraint(
-    "a registered model version number such as 3 or '3'",
-    lambda v: (isinstance(v, int) and not isinstance(v, bool) and v > 0) or (isinstance(v, str) and v.isdigit()),
-    example_bad=("latest", 0),
-)
+
 _GATES = Constraint(
-    "'auto' or a list of gate names such as ['validation', 'robustness']",
-    lambda v: v == "auto" or (isinstance(v, (list, tuple)) and all(isinstance(x, str) and x for x in v)),
-    example_bad=("all", [1]),
+    "a list of gate names such as ['validation', 'robustness'] (an empty list requires none)",
+    lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) and x.isidentifier() for x in v),
+    example_bad=("auto", "all", [1]),
 )
-#: gate name -> operator class that writes its ``robust.<gate>.status`` tag
-GATE_OPERATORS = {"validation": "ValidateDataOperator", "robustness": "EvaluateRobustnessOperator"}
+#: gates a promotion requires unless told otherwise (declared, never inferred from the DAG)
+DEFAULT_REQUIRED_GATES = ("validation", "robustness")
 
 
 class PromoteModelOperator(LeasedOperator):
@@ -51,8 +48,10 @@ class PromoteModelOperator(LeasedOperator):
     :param target: label column of ``evaluation_data``.
     :param approval: ``"auto"`` (a passing candidate is approved for deployment) or ``"manual"``
         (it gets alias ``challenger`` and ``robust.approval=pending`` for a reviewer).
-    :param required_gates: gates whose ``robust.<gate>.status`` must be ``passed`` on the version:
-        ``"auto"`` (default: validation and robustness when those operators are in the DAG) or a list.
+    :param required_gates: gates whose *signed* verdict on this version (and these model files) must
+        verify and say ``passed``; default ``("validation", "robustness")``. The version's registration
+        evidence (digest of its files) is always required. A gate that did not run fails the promotion
+        with a message naming it. Tags on the version are never trusted.
     :param on_missing_champion: ``"promote"`` (default: a rubber stamp, recorded) or ``"fail"``.
     :param compare_on: ``"evaluation_data"`` (default) or ``"logged_metrics"`` (the metrics each
         version's training run logged, on whatever data that was).
@@ -83,7 +82,7 @@ class PromoteModelOperator(LeasedOperator):
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         **RobustBaseOperator.PARAMETERS,
         "model_name": model_name(),
-        "candidate_version": _VERSION,
+        "candidate_version": VERSION,
         "rules": _RULES,
         "evaluation_data": non_empty_str().or_none(),
         "target": non_empty_str().or_none(),
@@ -114,7 +113,7 @@ class PromoteModelOperator(LeasedOperator):
         evaluation_data: str | None = None,
         target: str | None = None,
         approval: str = "manual",
-        required_gates: str | Sequence[str] = "auto",
+        required_gates: Sequence[str] = DEFAULT_REQUIRED_GATES,
         on_missing_champion: str = "promote",
         compare_on: str = "evaluation_data",
         bootstrap_resamples: int = 0,
@@ -182,13 +181,6 @@ class PromoteModelOperator(LeasedOperator):
                 f"different from champion_alias {self.champion_alias!r}",
                 self.challenger_alias,
             )
-
-    def gate_names(self, context: Any) -> list[str]:
-        if self.required_gates != "auto":
-            return list(self.required_gates)
-        dag = context.get("dag") if hasattr(context, "get") else None
-        kinds = {type(task).__name__ for task in getattr(dag, "tasks", [])}
-        return [gate for gate, operator in GATE_OPERATORS.items() if operator in kinds]
 
     def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
         from airflow_robust.operators._promote_stage import promotion_stage

@@ -19,15 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_robust.exceptions import InfrastructureError
+from airflow_robust.exceptions import LeaseTimeout
 from airflow_robust.tracking.runs import already_exists
+
+__all__ = ["Lease", "LeaseTimeout", "acquire", "busy_by_other", "held", "holder_for", "release", "try_acquire"]
 
 log = logging.getLogger(__name__)
 PREFIX = "airflow-robust/lease/"
-
-
-class LeaseTimeout(InfrastructureError):
-    """Another promotion of the same model held the lease for longer than we were willing to wait."""
 
 
 @dataclass(frozen=True)

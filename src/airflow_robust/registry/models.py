@@ -59,6 +59,29 @@ def resolve_model(client: Any, uri: str) -> ModelRef:
     return ModelRef(name=name, version=str(record.version), alias=alias)
 
 
+@dataclass(frozen=True)
+class FetchedModel:
+    """A local copy of a model's files and their content digest (what a gate judges and signs)."""
+
+    uri: str
+    path: str
+    digest: str
+
+
+def fetch_model(uri: str, dst: str) -> FetchedModel:
+    """Download ``uri`` (``models:/...``, ``runs:/...``) into ``dst`` once and digest its files.
+
+    Loading from the returned ``path`` means the model that is scored is exactly the one whose
+    digest is checked and signed: nothing is fetched twice.
+    """
+    import mlflow
+
+    from airflow_robust.trust.digest import directory_digest
+
+    local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=dst)
+    return FetchedModel(uri=uri, path=str(local), digest=directory_digest(local))
+
+
 def load_sklearn(uri: str) -> Any:
     """``mlflow.sklearn.load_model(uri)`` without flooding the task log.
 

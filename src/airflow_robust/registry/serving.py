@@ -14,14 +14,26 @@ import time
 from typing import Any
 
 
-def check(model_uri: str, sample_path: str | None, budget_seconds: float | None) -> dict[str, Any]:
+def check(  # noqa: PLR0912 - one report, one branch per problem it can hold
+    model_uri: str, sample_path: str | None, budget_seconds: float | None, digest: str | None = None
+) -> dict[str, Any]:
     import mlflow
     import numpy as np
     import pandas as pd
 
+    from airflow_robust.trust.digest import directory_digest
+
     report: dict[str, Any] = {"model_uri": model_uri, "problems": []}
     started = time.perf_counter()
     local = mlflow.artifacts.download_artifacts(model_uri)  # fetched once: the model and its input example
+    report["digest"] = directory_digest(local)
+    if digest is not None and report["digest"] != digest:
+        report["problems"].append(
+            f"the files served for {model_uri} have digest {report['digest']}, not the verified {digest}: "
+            "they changed during the deployment"
+        )
+        report["passed"] = False
+        return report
     model = mlflow.pyfunc.load_model(local)
     report["load_seconds"] = time.perf_counter() - started
     signature = model.metadata.signature
@@ -87,9 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model_uri")
     parser.add_argument("--sample")
     parser.add_argument("--budget", type=float)
+    parser.add_argument("--digest")
     args = parser.parse_args(argv)
     try:
-        report = check(args.model_uri, args.sample, args.budget)
+        report = check(args.model_uri, args.sample, args.budget, args.digest)
     except Exception as err:  # noqa: BLE001 - the parent reads the JSON
         report = {"passed": False, "problems": [f"{type(err).__name__}: {str(err)[:500]}"]}
     print(json.dumps(report, default=str))

@@ -12,27 +12,42 @@ from airflow.sdk import BaseSensorOperator
 from airflow_robust.exceptions import AirflowRobustError, ApprovalRejected
 from airflow_robust.links import MlflowRunLink
 from airflow_robust.operators._edge import for_airflow
-from airflow_robust.operators.promote import _VERSION
-from airflow_robust.params import Constraint, boolean, model_name, non_empty_str, number_in, validate
+from airflow_robust.params import VERSION, Constraint, boolean, model_name, non_empty_str, number_in, validate
 
 
 class ModelApprovalSensor(BaseSensorOperator):
-    """Release when ``robust.approval`` on the version is ``approved``; fail (no retry) on ``rejected``.
+    """Wait for the ``robust.approval`` tag a reviewer sets in the MLflow UI; sign the decision.
 
     The reviewer sets the tag on the model version page of the MLflow UI (``PromoteModelOperator``
-    with ``approval="manual"`` leaves it ``pending``). Deferrable by default: the wait runs in the
-    triggerer and holds no worker slot. ``timeout`` (default 7 days) means rejection: the version
-    is tagged ``robust.approval=rejected`` with the reason. The decision is recorded on the
-    version: ``robust.approval.decided_at`` and, when the reviewer set it, ``robust.approval.by``.
-    Returns (XCom) ``status``, ``by``, ``reason``, ``decided_at``, ``model_name``, ``version``.
+    with ``approval="manual"`` leaves it ``pending``). Values are normalised (``Approved``,
+    ``approved `` and ``approve`` are "approved"); any other value is logged as a warning while
+    waiting. MLflow does not record who set a tag, and anyone with EDIT rights can set it: the
+    decision is signed and recorded with ``verified=false`` and ``by`` taken from the optional
+    ``robust.approval.by`` tag. Where the approver must be a known person, use
+    :class:`~airflow_robust.operators.review.ModelReviewOperator` (Airflow's human-in-the-loop)
+    and ``DeployModelOperator(require_verified_approver=True)``.
+
+    Deferrable by default: the wait runs in the triggerer and holds no worker slot. ``timeout``
+    (default 7 days) means rejection. 401/403 from MLflow fail the task at once (no retries).
+
+    :param model_name: registered model name. :param version: the version under review (templated).
+    :param mlflow_conn_id: default ``mlflow_default``. :param signing_conn_id: default
+        ``airflow_robust_signing`` (the key that signs the decision).
+    :param tag: the tag to watch; default ``robust.approval``.
+    :param deferrable: default ``True``. :param poke_interval: seconds between reads; default 30.
+    :param timeout: seconds until "no review" means rejection; default 7 days.
+
+    Returns (XCom) ``status``, ``by``, ``verified``, ``reason``, ``decided_at``, ``model_name``,
+    ``version``, ``run_id``.
     """
 
     template_fields: Sequence[str] = ("model_name", "version")
     operator_extra_links = (MlflowRunLink(),)
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         "model_name": model_name(),
-        "version": _VERSION,
+        "version": VERSION,
         "mlflow_conn_id": non_empty_str(),
+        "signing_conn_id": non_empty_str(),
         "tag": non_empty_str(),
         "deferrable": boolean(),
         "poke_interval": number_in(0.1, 86400),
@@ -44,6 +59,7 @@ class ModelApprovalSensor(BaseSensorOperator):
         model_name: str,
         version: str | int,
         mlflow_conn_id: str = "mlflow_default",
+        signing_conn_id: str = "airflow_robust_signing",
         tag: str = "robust.approval",
         deferrable: bool = True,
         poke_interval: float = 30.0,
@@ -54,8 +70,10 @@ class ModelApprovalSensor(BaseSensorOperator):
         self.model_name = model_name
         self.version = version
         self.mlflow_conn_id = mlflow_conn_id
+        self.signing_conn_id = signing_conn_id
         self.tag = tag
         self.deferrable = deferrable
+        self._warned = ""
 
     def parameter_values(self) -> dict[str, Any]:
         return {name: getattr(self, name, None) for name in self.PARAMETERS}
@@ -64,17 +82,17 @@ class ModelApprovalSensor(BaseSensorOperator):
         try:
             validate(type(self).__name__, self.PARAMETERS, self.parameter_values())
             self._require_version()
+            state = self._read()
         except AirflowRobustError as err:
             raise for_airflow(err) from err
-        state = self._read()
         if state["status"] in ("approved", "rejected"):
-            return self._finish(state)
+            return self._finish(context, state)
         self.log.info(
-            "Waiting for a reviewer: %s version %s has %s=%r", self.model_name, self.version, self.tag, state["status"]
+            "Waiting for a reviewer: %s version %s has %s=%r", self.model_name, self.version, self.tag, state["raw"]
         )
         if not self.deferrable:
             super().execute(context)
-            return self._finish(self._read())
+            return self._finish(context, self._read())
         from airflow_robust.triggers.approval import ApprovalTrigger
 
         self.defer(
@@ -98,50 +116,77 @@ class ModelApprovalSensor(BaseSensorOperator):
         hook = MlflowHook(self.mlflow_conn_id)
         with hook.applied():
             client = hook.get_client()
-            get_version(client, self.model_name, str(self.version), type(self).__name__, parameter="version")
+            try:
+                get_version(client, self.model_name, str(self.version), type(self).__name__, parameter="version")
+            except AirflowRobustError:
+                raise
+            except Exception as err:
+                raise hook.translate(err) from err
 
     def poke(self, context: Any) -> bool:
-        return self._read()["status"] in ("approved", "rejected")
+        state = self._read()
+        if state["status"] == "unknown" and state["raw"] != self._warned:
+            from airflow_robust.triggers.approval import unknown_value_message
+
+            self._warned = state["raw"]
+            self.log.warning(unknown_value_message(self.tag, state["raw"], self.model_name, str(self.version)))
+        return state["status"] in ("approved", "rejected")
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
-        return self._finish(event)
+        if event.get("status") == "error":
+            from airflow_robust.exceptions import TrackingAuthError
+
+            raise for_airflow(TrackingAuthError(str(event.get("error"))))
+        return self._finish(context, event)
 
     def _read(self) -> dict[str, Any]:
         from airflow_robust.triggers.approval import read_approval
 
         return read_approval(self.mlflow_conn_id, self.model_name, str(self.version), self.tag)
 
-    def _finish(self, state: Mapping[str, Any]) -> dict[str, Any]:
+    def _finish(self, context: Any, state: Mapping[str, Any]) -> dict[str, Any]:
         from airflow_robust.hooks.mlflow import MlflowHook
+        from airflow_robust.operators._approval import Review, record_review
 
         status = state.get("status", "")
-        decided_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(state.get("noticed_at") or time.time())))
-        reason = state.get("reason") or ""
+        if status == "timeout":
+            review = Review(
+                False,
+                "timeout",
+                "timeout",
+                True,
+                "timeout",
+                f"no review within {float(self.timeout):.0f} s: timeout means rejection",
+            )
+        else:
+            by = str(state.get("by") or "unknown (MLflow does not record who set a tag)")
+            review = Review(status == "approved", by, by, False, "mlflow-tag", str(state.get("reason") or ""))
         hook = MlflowHook(self.mlflow_conn_id)
-        with hook.applied():
-            client = hook.get_client()
-            name, version = self.model_name, str(self.version)
-            if status == "timeout":
-                reason = f"no review within {float(self.timeout):.0f} s: timeout means rejection"
-                client.set_model_version_tag(name, version, self.tag, "rejected")
-                client.set_model_version_tag(name, version, f"{self.tag}.reason", reason)
-                client.set_model_version_tag(name, version, f"{self.tag}.by", "timeout")
-            client.set_model_version_tag(name, version, f"{self.tag}.decided_at", decided_at)
-        summary = {
-            "model_name": self.model_name,
-            "version": str(self.version),
-            "status": "approved" if status == "approved" else "rejected",
-            "by": state.get("by")
-            or ("timeout" if status == "timeout" else "unknown (MLflow does not record who set a tag)"),
-            "reason": reason,
-            "decided_at": decided_at,
-        }
+        try:
+            with hook.applied():
+                summary = record_review(
+                    hook=hook,
+                    context=context,
+                    signing_conn_id=self.signing_conn_id,
+                    name=self.model_name,
+                    version=str(self.version),
+                    review=review,
+                )
+        except AirflowRobustError as err:
+            raise for_airflow(err) from err
         if summary["status"] != "approved":
             raise for_airflow(
                 ApprovalRejected(
-                    f"{self.model_name} version {self.version} was not approved: {status} {reason}".rstrip(),
+                    f"{self.model_name} version {self.version} was not approved: rejected by {review.by}"
+                    + (f" ({review.reason})" if review.reason else ""),
                     summary=summary,
                 )
             )
-        self.log.info("Approved %s version %s by %s at %s", self.model_name, self.version, summary["by"], decided_at)
+        self.log.info(
+            "Approved %s version %s by %s (identity not verified: the MLflow tag path) at %s",
+            self.model_name,
+            self.version,
+            summary["by"],
+            summary["decided_at"],
+        )
         return summary

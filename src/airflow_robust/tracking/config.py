@@ -61,6 +61,8 @@ class MlflowConfig:
             ENV_PASSWORD: self.password,
             ENV_TOKEN: self.token,
             ENV_INSECURE_TLS: "true" if self.insecure_tls else None,
+            # gates download model files to digest them: no progress bars in task logs
+            "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false"),
         }
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
