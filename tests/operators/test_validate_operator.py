@@ -230,17 +230,50 @@ def test_existing_gx_project_suite_is_used_and_left_untouched(mlflow_store: dict
     assert after == before
 
 
-def test_model_version_gets_the_validation_tag(mlflow_store: dict[str, str], tmp_path: Path) -> None:
+def test_model_version_gets_a_signed_validation_verdict(mlflow_store: dict[str, str], tmp_path: Path) -> None:
+    import mlflow
+    from sklearn.dummy import DummyClassifier
+
+    from airflow_robust.exceptions import InvalidParameterError
+    from airflow_robust.hooks.signing import signing_key
+    from airflow_robust.tracking.config import resolve_config
+    from airflow_robust.trust.chain import gate_verdict
+
     client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
-    client.create_registered_model("weather")
-    version = client.create_model_version("weather", source="file:///nowhere", run_id=None)
-    data = write_csv(seattle_weather(), tmp_path / "weather.csv")
-    run(
+    weather = seattle_weather()
+    with mlflow.start_run():
+        model = DummyClassifier().fit(weather[["wind"]], weather["weather"])
+        info = mlflow.sklearn.log_model(model, name="model", registered_model_name="weather")
+    version = str(info.registered_model_version)
+    data = write_csv(weather, tmp_path / "weather.csv")
+    result, _, err = run(
         ValidateDataOperator(
-            task_id="validate", data=data, expectations=SUITE, model_name="weather", model_version=version.version
+            task_id="validate", data=data, expectations=SUITE, model_name="weather", model_version=version
         )
     )
-    assert client.get_model_version("weather", version.version).tags["robust.validation.status"] == "passed"
+    assert err is None and result is not None
+    record = client.get_model_version("weather", version)
+    assert record.tags["robust.validation.status"] == "passed"  # for people
+    assert record.tags["robust.validation.run_id"] == result["run_id"]  # the pointer deploy follows
+    key = signing_key(resolve_config(None))
+    digest = gate_verdict(client, key, "validation", "weather", version, "sha256:" + "0" * 64, record.tags, None)
+    assert not digest.verified and "the model changed after the gate ran" in digest.problem
+    from airflow_robust.trust.evidence import read_attestation
+
+    attestation = read_attestation(client, result["run_id"], key, gate="validation")
+    assert attestation.model is not None and attestation.model.version == version
+    verdict = gate_verdict(client, key, "validation", "weather", version, attestation.model.digest, record.tags, None)
+    assert verdict.verified, verdict.problem
+
+    # a version without readable files cannot carry a verdict: a clear parameter error, no tag
+    empty = client.create_model_version("weather", source="file:///nowhere", run_id=None).version
+    _, _, err = run(
+        ValidateDataOperator(
+            task_id="validate", data=data, expectations=SUITE, model_name="weather", model_version=empty
+        )
+    )
+    assert isinstance(err, InvalidParameterError) and err.parameter == "model_version"
+    assert "robust.validation.run_id" not in client.get_model_version("weather", empty).tags
 
 
 def test_mapped_validations_do_not_collide(mlflow_store: dict[str, str], tmp_path: Path) -> None:

@@ -215,7 +215,7 @@ FAULTS: dict[str, tuple[Fault, str, str, str]] = {
     "corrupted_artifact_after_promotion": (
         corrupted_candidate_after_promotion,
         "deploy",
-        "failed its serving check",
+        "the model changed after the gate ran",
         "",
     ),
     "unreadable_champion": (

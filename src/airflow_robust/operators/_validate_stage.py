@@ -244,9 +244,21 @@ def _bind_model_version(op: ValidateDataOperator) -> ModelBinding | None:
     if not (op.model_name and op.model_version):
         return None
     from airflow_robust.operators._gate import bind_version
+    from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
 
     with tempfile.TemporaryDirectory() as tmp:
-        binding, _ = bind_version(op.model_name, str(op.model_version), tmp)
+        try:
+            binding, _ = bind_version(op.model_name, str(op.model_version), tmp)
+        except Exception as err:
+            if is_unreachable(err) or is_auth_failure(err):
+                raise
+            raise InvalidParameterError(
+                "model_version",
+                type(op).__name__,
+                f"a version of {op.model_name!r} whose model files can be read (the verdict is bound to their digest)",
+                op.model_version,
+                detail=f"{type(err).__name__}: {str(err)[:300]}",
+            ) from err
     return binding
 
 

@@ -173,6 +173,9 @@ def stage_run(
         if activate:
             import mlflow
 
+            # a user's own task may have called mlflow.set_experiment() in this process: the run
+            # we resume lives in our experiment, so make that the active one (MLflow refuses otherwise)
+            mlflow.set_experiment(experiment_id=run.experiment_id)
             mlflow.start_run(run_id=run.run_id, log_system_metrics=False)
         yield run
         status = "FINISHED"
