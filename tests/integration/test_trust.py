@@ -304,8 +304,8 @@ def test_an_older_approved_decision_is_stale_with_a_custom_alias(server: AuthSer
     first = gated_version(name, pipeline, "a1")
     ok(promote(name, first, pipeline, "a1", approval="auto", champion_alias="production", challenger_alias="next"))
     ok(deploy(name, first, "a1", alias="production"))
-    older = gated_version(name, pipeline, "a2", max_iter=3000)
-    newer = gated_version(name, pipeline, "a3", max_iter=4000)
+    older = gated_version(name, pipeline, "a2")
+    newer = gated_version(name, pipeline, "a3")
     for version, run_id in ((older, "a2"), (newer, "a3")):
         decided = ok(promote(name, version, pipeline, run_id, champion_alias="production", challenger_alias="next"))
         assert decided["decision"] == "pending_approval" and decided["champion_version"] == first
