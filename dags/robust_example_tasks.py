@@ -17,6 +17,7 @@ from airflow.sdk import Param, task
 
 from airflow_robust.operators.deploy import DeployModelOperator
 from airflow_robust.operators.promote import PromoteModelOperator
+from airflow_robust.operators.review import ModelReviewOperator
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.operators.validate import ValidateDataOperator
@@ -120,8 +121,19 @@ PROMOTION_RULES = [
 ]
 
 
-def promotion(approval: str, model_name: str = MODEL_NAME, **promote_kwargs: Any) -> None:
-    """export -> ... -> robustness -> promote (-> approval when manual) -> deploy, inside the current DAG."""
+def promotion(
+    approval: str,
+    model_name: str = MODEL_NAME,
+    review: str = "mlflow",
+    review_kwargs: dict[str, Any] | None = None,
+    **promote_kwargs: Any,
+) -> None:
+    """export -> ... -> robustness -> promote (-> review when manual) -> deploy, inside the current DAG.
+
+    ``review="airflow"``: a person approves in Airflow's Required Actions (``ModelReviewOperator``:
+    Airflow authenticates them, the one who triggered the run may not approve it, deploy counts only
+    authenticated approvers); ``"mlflow"``: a reviewer sets the ``robust.approval`` tag in the MLflow UI.
+    """
     train, robustness = training_tasks(model_name)
     trained: Any = train.output
     evaluation = "{{ ti.xcom_pull(task_ids='export_dataset', key='evaluation') }}"
@@ -137,13 +149,22 @@ def promotion(approval: str, model_name: str = MODEL_NAME, **promote_kwargs: Any
         **promote_kwargs,
     )
     deploy = DeployModelOperator(
-        task_id="deploy", model_name=model_name, version=trained["version"], sample_data=evaluation
+        task_id="deploy",
+        model_name=model_name,
+        version=trained["version"],
+        sample_data=evaluation,
+        require_verified_approver=review == "airflow",
     )
-    if approval == "manual":
-        review = ModelApprovalSensor(
+    if approval == "manual" and review == "airflow":
+        person = ModelReviewOperator(
+            task_id="review", model_name=model_name, version=trained["version"], **(review_kwargs or {})
+        )
+        robustness >> promote >> person >> deploy
+    elif approval == "manual":
+        sensor = ModelApprovalSensor(
             task_id="approval", model_name=model_name, version=trained["version"], poke_interval=5
         )
-        robustness >> promote >> review >> deploy
+        robustness >> promote >> sensor >> deploy
     else:
         robustness >> promote >> deploy
 

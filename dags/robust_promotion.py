@@ -11,6 +11,11 @@ with compare-and-set, recording the move in the alias history.
 ``robust_promotion`` is scheduled on ``Asset("x-airflow-robust://retrain/seattle_weather")``:
 when ``robust_monitoring`` finds drift, it retrains here, through every gate and a review.
 
+``robust_promotion_reviewed`` is the same loop with the review in Airflow: ``review`` appears under
+*Required Actions* in the Airflow UI with the signed evidence; Airflow records who approved (the
+person who triggered the run may not approve it), and ``deploy`` accepts only authenticated approvers.
+No answer within 7 days means rejection.
+
 ``robust_promotion_auto`` is the same loop without a person: a passing candidate is approved by
 the rules and deployed in the same DAG run.
 """
@@ -29,9 +34,15 @@ def robust_promotion() -> None:
 
 
 @dag(tags=["airflow-robust", "example"], doc_md=__doc__, **DAG_ARGS)
+def robust_promotion_reviewed() -> None:
+    promotion("manual", review="airflow")
+
+
+@dag(tags=["airflow-robust", "example"], doc_md=__doc__, **DAG_ARGS)
 def robust_promotion_auto() -> None:
     promotion("auto")
 
 
 robust_promotion()
+robust_promotion_reviewed()
 robust_promotion_auto()

@@ -85,7 +85,7 @@ class AuthServer:
             str(self.port),
         ]
         with open(self.log, "ab") as handle:
-            self.popen = subprocess.Popen(  # noqa: S603 - our own argv
+            self.popen = subprocess.Popen(
                 argv, cwd=self.root, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
             )
         _remember(self.popen.pid)

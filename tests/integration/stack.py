@@ -38,6 +38,9 @@ PG_USER = "postgres"
 REDIS_URL = "redis://127.0.0.1:6379"
 REDIS_DB = 7
 ADMIN_USER = "admin"
+#: Airflow users besides the admin (who triggers DAG runs): a reviewer, and a user not assigned to reviews
+REVIEWER_USER = "reviewer"
+OTHER_USER = "mallory"
 
 #: the Airflow settings the production topology needs (docker-compose uses the same keys)
 AIRFLOW_SETTINGS = (
@@ -49,6 +52,7 @@ AIRFLOW_SETTINGS = (
     "AIRFLOW__API_AUTH__JWT_SECRET",
     "AIRFLOW__CORE__LOAD_EXAMPLES",
     "AIRFLOW_CONN_MLFLOW_DEFAULT",
+    "AIRFLOW_CONN_AIRFLOW_ROBUST_SIGNING",
 )
 #: the Airflow processes of the topology, as ``airflow <args>``
 AIRFLOW_PROCESSES: dict[str, list[str]] = {
@@ -134,6 +138,7 @@ class Stack:
     mlflow_url: str = ""
     mlflow_port: int = 0
     password: str = ""
+    passwords: dict[str, str] = field(default_factory=dict)
     mlflow_login: str = ""
     mlflow_password: str = ""
     queue: str = field(default_factory=lambda: f"airflow_robust_{secrets.token_hex(4)}")
@@ -203,8 +208,10 @@ class Stack:
         self.home.mkdir(parents=True)
         self.artifacts.mkdir(parents=True)
         self.password = secrets.token_urlsafe(12)
+        self.passwords = {user: secrets.token_urlsafe(12) for user in (REVIEWER_USER, OTHER_USER)}
+        self.passwords[ADMIN_USER] = self.password
         passwords = self.home / "passwords.json"
-        passwords.write_text(json.dumps({ADMIN_USER: self.password}))
+        passwords.write_text(json.dumps(self.passwords))
         self.mlflow_login = f"robust-reviewer-{secrets.token_hex(6)}"
         self.mlflow_password = f"pw-{secrets.token_urlsafe(18)}"
         self.mlflow_port = free_port()
@@ -235,7 +242,9 @@ class Stack:
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
                 "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                    [f"{ADMIN_USER}:admin", f"{REVIEWER_USER}:user", f"{OTHER_USER}:user"]
+                ),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
@@ -252,6 +261,10 @@ class Stack:
                         "login": self.mlflow_login,
                         "password": self.mlflow_password,
                     }
+                ),
+                # the key that signs gate evidence: Airflow holds it, MLflow never sees it
+                "AIRFLOW_CONN_AIRFLOW_ROBUST_SIGNING": json.dumps(
+                    {"conn_type": "generic", "password": secrets.token_urlsafe(32)}
                 ),
                 "AIRFLOW_CONN_MLFLOW_BROKEN": json.dumps(
                     {"conn_type": "mlflow", "host": f"http://127.0.0.1:{free_port()}"}
@@ -329,14 +342,28 @@ class Stack:
         )
 
     # -- Airflow REST API ------------------------------------------------------------------
-    def token(self) -> str:
+    def token(self, user: str = ADMIN_USER) -> str:
+        if user != ADMIN_USER:
+            return self._login(user)
         if self._token is None:
-            response = requests.post(
-                f"{self.api_url}/auth/token", json={"username": ADMIN_USER, "password": self.password}, timeout=30
-            )
-            response.raise_for_status()
-            self._token = str(response.json()["access_token"])
+            self._token = self._login(ADMIN_USER)
         return self._token
+
+    def _login(self, user: str) -> str:
+        response = requests.post(
+            f"{self.api_url}/auth/token", json={"username": user, "password": self.passwords[user]}, timeout=30
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+    def respond(self, dag_id: str, run_id: str, task_id: str, option: str, user: str) -> requests.Response:
+        """Answer a human-in-the-loop task as ``user`` (as the Required Actions page does)."""
+        return requests.patch(
+            f"{self.api_url}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails",
+            headers={"Authorization": f"Bearer {self.token(user)}"},
+            json={"chosen_options": [option], "params_input": {}},
+            timeout=60,
+        )
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         response = requests.request(

@@ -68,7 +68,7 @@ def test_manual_review_then_auto_promotion(airflow_db: Path) -> None:
     assert decision_run.data.tags["robust.promotion.status"] == "passed"
     assert "decision.json" in {a.path for a in client.list_artifacts(promote["run_id"])}
     history = read_history(client, MODEL, "champion")
-    assert [(h["from"], h["to"], h["who"]) for h in history] == [("", version, "reviewer@example.com")]
+    assert [(h["from"], h["to"], h["who"]) for h in history] == [("", version, "reviewer@example.com (unverified)")]
 
     # the same loop without a person: the next version is judged against the champion and deployed
     later = datetime(2026, 2, 2, tzinfo=timezone.utc)

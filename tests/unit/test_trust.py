@@ -28,7 +28,7 @@ def test_envelope_round_trip_and_every_way_it_fails() -> None:
     changed["payload"]["status"] = "failed"
     with pytest.raises(EvidenceError, match="changed after it was signed"):
         verify(changed, KEY)
-    with pytest.raises(EvidenceError, match="signed with key .* this deployment's key is"):
+    with pytest.raises(EvidenceError, match=r"signed with key .* this deployment.s key is"):
         verify(sign({"status": "passed"}, OTHER), KEY)
     forged = {"payload": {"status": "passed"}, "alg": "HMAC-SHA256", "key_id": KEY.key_id, "signature": "00" * 32}
     with pytest.raises(EvidenceError, match="content was changed"):
@@ -157,7 +157,7 @@ def test_attestations_verify_in_their_own_run_only(mlflow_store: dict[str, str])
 
     # no evidence at all, a run that does not exist, a deleted run
     empty = _run_in(client, "trust")
-    with pytest.raises(EvidenceError, match="cannot read attestation.json"):
+    with pytest.raises(EvidenceError, match=r"cannot read attestation\.json"):
         read_attestation(client, empty, KEY)
     with pytest.raises(EvidenceError, match="no such run"):
         read_attestation(client, "0123456789abcdef0123456789abcdef", KEY)

@@ -123,9 +123,11 @@ class LeasedOperator(RobustBaseOperator):
     lease_poll: float = 15.0
 
     def before_stage(self, context: Any, client: Any, identity: StageIdentity) -> None:
-        from airflow_robust.registry.lease import busy_by_other, holder_for
+        from airflow_robust.registry.lease import busy_by_other, holder_for, release_if_ended
 
-        holder = busy_by_other(client, self.model_name, holder_for(identity.dag_id, identity.run_id))
+        mine = holder_for(identity.dag_id, identity.run_id)
+        release_if_ended(client, self.model_name, lambda holder: holder != mine and _dag_run_ended(context, holder))
+        holder = busy_by_other(client, self.model_name, mine)
         if holder is not None:
             self.reschedule(f"the promotion lease on {self.model_name!r} is held by {holder}")
 
@@ -146,6 +148,22 @@ class LeasedOperator(RobustBaseOperator):
         when = datetime.now(tz=timezone.utc) + timedelta(seconds=float(self.lease_poll))
         self.log.info("%s; rescheduling this task for %s (no worker slot is held meanwhile)", why, when.isoformat())
         raise AirflowRescheduleException(when)  # type: ignore[no-untyped-call]
+
+
+def _dag_run_ended(context: Any, holder: str) -> bool:
+    """Whether the DAG run holding a lease has finished (success or failed), asked through the Task SDK."""
+    from airflow_robust.registry.lease import split_holder
+
+    ti = context.get("ti") if hasattr(context, "get") else None
+    state_of = getattr(ti, "get_dagrun_state", None)
+    if state_of is None:
+        return False
+    dag_id, run_id = split_holder(holder)
+    try:
+        state = str(state_of(dag_id=dag_id, run_id=run_id))
+    except Exception:  # noqa: BLE001 - cannot tell: keep the lease (it still expires after lease_ttl)
+        return False
+    return state.lower().rsplit(".", 1)[-1] in ("success", "failed")
 
 
 def split_params(params: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -77,7 +77,7 @@ class ModelReviewOperator(ApprovalOperator):
             subject=subject,
             defaults=[self.REJECT],  # a timeout resolves to "Reject": silence never deploys
             response_timeout=response_timeout,
-            assigned_users=assigned_users,  # type: ignore[arg-type]
+            assigned_users=assigned_users,  # type: ignore[arg-type,unused-ignore]
             **kwargs,
         )
         self.model_name = model_name
@@ -141,13 +141,14 @@ class ModelReviewOperator(ApprovalOperator):
 
         if "error" in event:
             return super().execute_complete(context, event)  # the provider raises its own timeout/error
-        user = event.get("responded_by_user") or None
+        user: dict[str, Any] = dict(event.get("responded_by_user") or {})
         chosen = list(event.get("chosen_options") or [])
-        timed_out = bool(event.get("timedout")) or user is None
+        timed_out = bool(event.get("timedout")) or not user
         approved = chosen == [self.APPROVE] and not timed_out
         reason = str((event.get("params_input") or {}).get("reason") or "")
         if timed_out:
-            review = Review(False, "timeout", "timeout", True, "timeout", reason or "no answer in time: timeout means rejection")
+            why = reason or "no answer in time: timeout means rejection"
+            review = Review(False, "timeout", "timeout", True, "timeout", why)
         else:
             by, by_id = str(user.get("name") or user.get("id")), str(user.get("id") or user.get("name"))
             triggered = _triggered_by(context)
@@ -183,11 +184,11 @@ class ModelReviewOperator(ApprovalOperator):
             review.verified and not timed_out,
         )
         super().execute_complete(context, {**event, "chosen_options": [self.APPROVE if approved else self.REJECT]})
-        responded_at = event.get("responded_at")
+        stamp = getattr(event.get("responded_at"), "isoformat", None)
         return {
             **summary,
-            "responded_by_user": user,
-            "responded_at": responded_at.isoformat() if hasattr(responded_at, "isoformat") else responded_at,
+            "responded_by_user": user or None,
+            "responded_at": stamp() if callable(stamp) else event.get("responded_at"),
             "chosen_options": chosen,
         }
 

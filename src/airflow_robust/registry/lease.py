@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +22,18 @@ from typing import Any
 from airflow_robust.exceptions import LeaseTimeout
 from airflow_robust.tracking.runs import already_exists
 
-__all__ = ["Lease", "LeaseTimeout", "acquire", "busy_by_other", "held", "holder_for", "release", "try_acquire"]
+__all__ = [
+    "Lease",
+    "LeaseTimeout",
+    "acquire",
+    "busy_by_other",
+    "held",
+    "holder_for",
+    "release",
+    "release_if_ended",
+    "split_holder",
+    "try_acquire",
+]
 
 log = logging.getLogger(__name__)
 PREFIX = "airflow-robust/lease/"
@@ -59,6 +70,29 @@ def busy_by_other(client: Any, model: str, holder: str) -> str | None:
     if current is None or current[0] == holder or current[1] < time.time():
         return None
     return current[0] or "another DAG run"
+
+
+def release_if_ended(client: Any, model: str, ended: Callable[[str], bool]) -> str | None:
+    """Break the lease on ``model`` when ``ended(holder)`` says its DAG run is over; return that holder.
+
+    An auto-approved promotion keeps the lease until its deploy task runs; when that DAG run ends
+    without deploying (failed, cleared, deploy removed), nobody would release it before ``lease_ttl``.
+    """
+    experiment = client.get_experiment_by_name(lease_name(model))
+    if experiment is None or experiment.lifecycle_stage != "active":
+        return None
+    holder = str(experiment.tags.get("robust.lease.holder", ""))
+    if not holder or not ended(holder):
+        return None
+    log.warning("Releasing the promotion lease on %s: its holder %s has ended", model, holder)
+    _retire(client, experiment.experiment_id, "holder-ended")
+    return holder
+
+
+def split_holder(holder: str) -> tuple[str, str]:
+    """``(dag_id, run_id)`` of a holder written by :func:`holder_for`."""
+    dag_id, _, run_id = holder.partition("/")
+    return dag_id, run_id
 
 
 def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | None:
