@@ -75,7 +75,9 @@ def test_an_airflow_user_approves_and_is_named_everywhere(stack: Stack) -> None:
     version = str(stack.xcom(dag_id, own, "train")["version"])
     detail = stack.api("GET", f"/dags/{dag_id}/dagRuns/{own}/taskInstances/review/-1/hitlDetails")
     assert detail["subject"] == f"Approve {model} version {version} for @champion?"
-    assert "| gate:robustness | PASS |" in detail["body"] and f"**{ADMIN_USER}** triggered this DAG run" in detail["body"]
+    assert (
+        "| gate:robustness | PASS |" in detail["body"] and f"**{ADMIN_USER}** triggered this DAG run" in detail["body"]
+    )
     assert stack.respond(dag_id, own, "review", "Approve", ADMIN_USER).status_code == 200
     finished = stack.wait_run(dag_id, own)
     states = stack.task_states(dag_id, own)
@@ -91,7 +93,7 @@ def test_an_airflow_user_approves_and_is_named_everywhere(stack: Stack) -> None:
     version = str(stack.xcom(dag_id, run_id, "train")["version"])
     response = stack.respond(dag_id, run_id, "review", "Approve", REVIEWER_USER)
     assert response.status_code == 200, response.text
-    assert response.json()["responded_by_user"] == {"id": REVIEWER_USER, "name": REVIEWER_USER}
+    assert response.json()["responded_by"] == {"id": REVIEWER_USER, "name": REVIEWER_USER}
     assert stack.wait_run(dag_id, run_id)["state"] == "success", stack.task_states(dag_id, run_id)
     review = stack.xcom(dag_id, run_id, "review")
     assert review["status"] == "approved" and review["by"] == REVIEWER_USER and review["verified"] is True

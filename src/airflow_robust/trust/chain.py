@@ -226,7 +226,7 @@ def _approvals(
             f"version {version} of {name!r} has {len(approvers)} verified approval(s) of the promotion in run "
             f"{promotion.run_id!r}, {min_approvals} required{detail}"
         )
-    return tuple(approvers.values())
+    return tuple(sorted(approvers.values(), key=lambda a: (a.at, a.by)))
 
 
 def _runs(value: str) -> list[str]:
