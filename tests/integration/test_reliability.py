@@ -265,7 +265,8 @@ def test_connection_credentials_never_leak(stack: Stack) -> None:
         stack.wait_for_dag("robust_promotion_auto")
         run_id = stack.trigger("robust_promotion_auto")
         assert stack.wait_run("robust_promotion_auto", run_id, timeout=900)["state"] == "success"
-    secrets = {"login": stack.mlflow_login, "password": stack.mlflow_password}
+    signing = json.loads(stack.env["AIRFLOW_CONN_AIRFLOW_ROBUST_SIGNING"])["password"]
+    secrets = {"login": stack.mlflow_login, "password": stack.mlflow_password, "signing key": signing}
     assert all(len(s) > 12 for s in secrets.values())
 
     logs, xcoms = _all_task_logs_and_xcoms(stack)

@@ -357,3 +357,33 @@ def test_wrong_credentials_fail_once_with_an_auth_message(
     )
     assert isinstance(err, TrackingAuthError) and isinstance(err, AirflowFailException), err
     assert "authentication" in str(err)
+
+
+def test_a_deferred_review_whose_credentials_were_rotated_fails_at_once(
+    server: AuthServer, pipeline: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sensor deferred with good credentials; they are rotated while it waits: one event, one failure."""
+    import asyncio
+    import time
+
+    from airflow_robust.triggers.approval import ApprovalTrigger
+
+    connection = {"conn_type": "mlflow", "host": server.url, "login": server.admin, "password": "rotated-away"}
+    monkeypatch.setenv("AIRFLOW_CONN_MLFLOW_DEFAULT", json.dumps(connection))
+    trigger = ApprovalTrigger("mlflow_default", "trust_control", "1", "robust.approval", 0.5, time.time() + 600)
+
+    async def first_event() -> Any:
+        async for event in trigger.run():
+            return event.payload
+        return None
+
+    started = time.monotonic()
+    payload = asyncio.run(asyncio.wait_for(first_event(), timeout=120))
+    assert payload["status"] == "error" and "authentication" in payload["error"] and "401" in payload["error"]
+    assert time.monotonic() - started < 60  # not retried until the review timeout
+    _, err = execute(ModelApprovalSensor(task_id="approval", model_name="trust_control", version="1"), "w2")
+    assert isinstance(err, TrackingAuthError)
+    sensor = ModelApprovalSensor(task_id="approval", model_name="trust_control", version="1")
+    with pytest.raises(TrackingAuthError, match="authentication") as raised:
+        sensor.execute_complete({}, payload)
+    assert isinstance(raised.value, AirflowFailException)

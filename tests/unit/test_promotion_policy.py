@@ -158,3 +158,10 @@ def test_unscorable_candidate_or_candidate_already_champion_rejects() -> None:
     assert not broken.promotable and outcomes(broken)["candidate"] == ERROR and "model.skops missing" in broken.reason
     again = decide(rules, {"f1": 0.8}, {"f1": 0.8}, already_champion=True)
     assert not again.promotable and not again.rubber_stamp and outcomes(again)["candidate"] == FAIL
+
+
+def test_a_zero_threshold_is_kept_in_the_record() -> None:
+    rules = parse_rules([{"metric": "f1_macro", "direction": "higher", "max_regression": 0.0, "min_improvement": 0}])
+    decision = decide(rules, {"f1_macro": 0.8}, {"f1_macro": 0.8})
+    change = next(c for c in decision.checks if c.name == "f1_macro:vs_champion")
+    assert change.threshold == {"max_regression": 0.0, "min_improvement": 0}

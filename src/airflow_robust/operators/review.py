@@ -183,14 +183,17 @@ class ModelReviewOperator(ApprovalOperator):
             review.by,
             review.verified and not timed_out,
         )
-        super().execute_complete(context, {**event, "chosen_options": [self.APPROVE if approved else self.REJECT]})
         stamp = getattr(event.get("responded_at"), "isoformat", None)
-        return {
+        result = {
             **summary,
             "responded_by_user": user or None,
             "responded_at": stamp() if callable(stamp) else event.get("responded_at"),
             "chosen_options": chosen,
         }
+        if not approved:  # the provider skips downstream by raising: push the result first
+            context["ti"].xcom_push(key="return_value", value=result)
+        super().execute_complete(context, {**event, "chosen_options": [self.APPROVE if approved else self.REJECT]})
+        return result
 
 
 def _triggered_by(context: Any) -> str | None:

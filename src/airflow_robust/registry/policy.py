@@ -268,7 +268,7 @@ def _change_check(
             ("relative", rule.relative),
             ("require_significant", rule.require_significant),
         )
-        if v not in (None, False)
+        if v is not None and v is not False  # 0.0 == False: a max_regression of 0.0 must stay in the record
     }
     if not _finite(value):
         return Check(name, rule.metric, FAIL, f"candidate {rule.metric} is {value!r}", threshold=threshold)
