@@ -13,12 +13,14 @@ from airflow_robust.operators.batch_predict import BatchPredictOperator
 from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
 from airflow_robust.operators.monitor import MonitorDriftOperator
 from airflow_robust.operators.promote import PromoteModelOperator
+from airflow_robust.operators.review import ModelReviewOperator
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
 from airflow_robust.operators.validate import ValidateDataOperator
 from airflow_robust.params import validate
 
-VALID: dict[type[RobustBaseOperator], dict[str, Any]] = {
+VALID: dict[type[Any], dict[str, Any]] = {
+    ModelReviewOperator: {"model_name": "m", "version": "2"},
     TrainModelOperator: {
         "estimator": "sklearn.tree:DecisionTreeClassifier",
         "data": "/d.csv",

@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "PromoteModelOperator": "airflow_robust.operators.promote",
     "DeployModelOperator": "airflow_robust.operators.deploy",
     "ModelApprovalSensor": "airflow_robust.sensors.approval",
+    "ModelReviewOperator": "airflow_robust.operators.review",
     "RollbackModelOperator": "airflow_robust.operators.deploy",
     "BatchPredictOperator": "airflow_robust.operators.batch_predict",
     "MonitorDriftOperator": "airflow_robust.operators.monitor",
@@ -34,6 +35,8 @@ _EXPORTS: dict[str, str] = {
     "InvalidParameterError": "airflow_robust.exceptions",
     "GateFailure": "airflow_robust.exceptions",
     "InfrastructureError": "airflow_robust.exceptions",
+    "EvidenceError": "airflow_robust.exceptions",
+    "TrackingAuthError": "airflow_robust.exceptions",
 }
 
 __all__ = [
@@ -45,17 +48,20 @@ __all__ = [
     "DeploymentRefused",
     "DriftDetected",
     "EvaluateRobustnessOperator",
+    "EvidenceError",
     "GateFailure",
     "InfrastructureError",
     "InvalidParameterError",
     "MlflowHook",
     "MlflowRunLink",
     "ModelApprovalSensor",
+    "ModelReviewOperator",
     "MonitorDriftOperator",
     "PromoteModelOperator",
     "PromotionRejected",
     "RobustnessCheckFailed",
     "RollbackModelOperator",
+    "TrackingAuthError",
     "TrainModelOperator",
     "ValidateDataOperator",
     "mlflow_stage_run",
@@ -68,11 +74,13 @@ if TYPE_CHECKING:
         DataValidationFailed,
         DeploymentRefused,
         DriftDetected,
+        EvidenceError,
         GateFailure,
         InfrastructureError,
         InvalidParameterError,
         PromotionRejected,
         RobustnessCheckFailed,
+        TrackingAuthError,
     )
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.links import MlflowRunLink
@@ -80,6 +88,7 @@ if TYPE_CHECKING:
     from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
     from airflow_robust.operators.monitor import MonitorDriftOperator
     from airflow_robust.operators.promote import PromoteModelOperator
+    from airflow_robust.operators.review import ModelReviewOperator
     from airflow_robust.operators.robustness import EvaluateRobustnessOperator
     from airflow_robust.operators.train import TrainModelOperator
     from airflow_robust.operators.validate import ValidateDataOperator
