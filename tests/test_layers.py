@@ -8,7 +8,7 @@ import sys
 
 import airflow_robust
 
-DOMAIN_PACKAGES = ("data", "drift", "registry", "tracking", "training", "validation", "robustness")
+DOMAIN_PACKAGES = ("data", "drift", "registry", "tracking", "training", "validation", "robustness", "trust")
 PURE_MODULES = ("airflow_robust.exceptions", "airflow_robust.params")
 
 

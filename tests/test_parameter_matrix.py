@@ -13,6 +13,7 @@ from airflow_robust.operators.batch_predict import BatchPredictOperator
 from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
 from airflow_robust.operators.monitor import MonitorDriftOperator
 from airflow_robust.operators.promote import PromoteModelOperator
+from airflow_robust.operators.register import RegisterModelOperator
 from airflow_robust.operators.review import ModelReviewOperator
 from airflow_robust.operators.robustness import EvaluateRobustnessOperator
 from airflow_robust.operators.train import TrainModelOperator
@@ -21,6 +22,7 @@ from airflow_robust.params import validate
 
 VALID: dict[type[Any], dict[str, Any]] = {
     ModelReviewOperator: {"model_name": "m", "version": "2"},
+    RegisterModelOperator: {"model_name": "m", "model_uri": "runs:/0123456789abcdef/model"},
     TrainModelOperator: {
         "estimator": "sklearn.tree:DecisionTreeClassifier",
         "data": "/d.csv",

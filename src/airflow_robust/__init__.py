@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "DeployModelOperator": "airflow_robust.operators.deploy",
     "ModelApprovalSensor": "airflow_robust.sensors.approval",
     "ModelReviewOperator": "airflow_robust.operators.review",
+    "RegisterModelOperator": "airflow_robust.operators.register",
     "RollbackModelOperator": "airflow_robust.operators.deploy",
     "BatchPredictOperator": "airflow_robust.operators.batch_predict",
     "MonitorDriftOperator": "airflow_robust.operators.monitor",
@@ -59,6 +60,7 @@ __all__ = [
     "MonitorDriftOperator",
     "PromoteModelOperator",
     "PromotionRejected",
+    "RegisterModelOperator",
     "RobustnessCheckFailed",
     "RollbackModelOperator",
     "TrackingAuthError",
@@ -88,6 +90,7 @@ if TYPE_CHECKING:
     from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
     from airflow_robust.operators.monitor import MonitorDriftOperator
     from airflow_robust.operators.promote import PromoteModelOperator
+    from airflow_robust.operators.register import RegisterModelOperator
     from airflow_robust.operators.review import ModelReviewOperator
     from airflow_robust.operators.robustness import EvaluateRobustnessOperator
     from airflow_robust.operators.train import TrainModelOperator

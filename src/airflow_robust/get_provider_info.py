@@ -28,6 +28,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_robust.operators.batch_predict",
                     "airflow_robust.operators.monitor",
                     "airflow_robust.operators.review",
+                    "airflow_robust.operators.register",
                 ],
             },
         ],

@@ -20,7 +20,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
     from airflow_robust.data.writers import ChunkWriter
     from airflow_robust.operators._data import check_output_uri, open_for_write, stream
     from airflow_robust.registry.batch import BatchTally, score_chunk
-    from airflow_robust.registry.models import load_sklearn_or_pyfunc, resolve_model
+    from airflow_robust.registry.models import load_uri, resolve_model
 
     owner = type(op).__name__
     check_output_uri(owner, "output_uri", op.output_uri, {"data": op.data})
@@ -35,7 +35,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
         {"robust.model_name": ref.name, "robust.model_version": ref.version, "robust.batch_predict.model_uri": ref.uri}
     )
     op.log.info("Scoring with %s (resolved from %s)", ref.uri, op.model_uri)
-    model, flavor = load_sklearn_or_pyfunc(ref.uri)
+    model, flavor = load_uri(ref.uri)
     tally = BatchTally()
     started = time.perf_counter()
     writer: ChunkWriter | None = None

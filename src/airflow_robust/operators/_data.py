@@ -151,7 +151,10 @@ def open_for_write(uri: str) -> AbstractContextManager[IO[bytes]]:
 
 def model_features(explicit: Any, model: Any, frame: Any, target: str) -> tuple[list[str], list[str]]:
     """(feature columns, those missing from ``frame``): ``explicit``, else the model's own, else all but ``target``."""
-    names = [str(c) for c in explicit] if explicit else [str(c) for c in getattr(model, "feature_names_in_", [])]
+    own = getattr(model, "feature_names_in_", None)
+    if own is None:
+        own = getattr(model, "_airflow_robust_features", [])
+    names = [str(c) for c in explicit] if explicit else [str(c) for c in own]
     names = names or [str(c) for c in frame.columns if c != target]
     return names, [c for c in names if c not in frame.columns]
 

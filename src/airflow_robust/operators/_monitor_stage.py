@@ -50,9 +50,9 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         raise InvalidParameterError("columns", owner, "columns of the reference profile", op.columns, str(err)) from err
     model = None
     if reference.model is not None and op.score_model and not op.predictions and profile.model:
-        from airflow_robust.registry.models import load_sklearn_or_pyfunc
+        from airflow_robust.registry.models import load_uri
 
-        model, _ = load_sklearn_or_pyfunc(reference.model.uri)
+        model, _ = load_uri(reference.model.uri)
     spec = MonitorSpec(
         columns=columns,
         target=target,
@@ -134,18 +134,25 @@ def _reference(op: MonitorDriftOperator, client: Any, owner: str) -> Reference:
                 "reference", owner, "an existing registered model version or alias", value, detail=str(err)
             ) from err
         record = client.get_model_version(ref.name, ref.version)
+        profile_run = (
+            record.tags.get("robust.profile.run_id") or record.run_id
+        )  # RegisterModelOperator's, else training's
         try:
             import mlflow
 
-            raw = mlflow.artifacts.load_dict(f"runs:/{record.run_id}/{PROFILE_ARTIFACT}")
+            raw = mlflow.artifacts.load_dict(f"runs:/{profile_run}/{PROFILE_ARTIFACT}")
         except Exception as err:
             if _is_missing(err):
                 raise InvalidParameterError(
                     "reference",
                     owner,
-                    f"a model version whose training run logged {PROFILE_ARTIFACT}",
+                    f"a model version with a stored {PROFILE_ARTIFACT}",
                     value,
-                    detail=f"version {ref.version} (run {record.run_id}) has none; pass a profile or dataset URI",
+                    detail=(
+                        f"version {ref.version} has none (looked in run {profile_run}): it was not trained by "
+                        "TrainModelOperator nor registered by RegisterModelOperator(training_data=..., target=...). "
+                        "Pass the training data's URI (or a profile JSON) as reference instead."
+                    ),
                 ) from err
             raise
         return Reference(ReferenceProfile.from_dict(raw), ref, f"{ref.uri} (from {value})")
@@ -183,7 +190,11 @@ def _profile_file(uri: str, owner: str) -> ReferenceProfile:
 def _is_missing(err: BaseException) -> bool:
     text = str(err).lower()
     return (
-        isinstance(err, FileNotFoundError) or "no such file" in text or "not found" in text or "does not exist" in text
+        isinstance(err, FileNotFoundError)
+        or "no such file" in text
+        or "not found" in text
+        or "does not exist" in text
+        or "failed to download artifacts" in text
     )
 
 
@@ -322,5 +333,6 @@ def _emit_retrain(op: MonitorDriftOperator, context: Any, summary: dict[str, Any
         "signals": summary["signals"],
         "monitor_run_id": summary["run_id"],
     }
-    events[AssetAlias(f"airflow-robust-retrain:{op.retrain_asset}")].add(Asset(op.retrain_asset), extra=extra)
+    alias = getattr(op, "retrain_alias", None) or f"airflow-robust-retrain:{op.retrain_asset}"
+    events[AssetAlias(alias)].add(Asset(op.retrain_asset), extra=extra)
     op.log.info("Drift: emitted an event on %s (drifted: %s)", op.retrain_asset, summary["drifted_columns"])

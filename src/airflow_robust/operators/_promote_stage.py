@@ -303,15 +303,15 @@ def _run_metrics(client: Any, name: str, version: str, metrics: list[str]) -> di
 
 
 def _load(name: str, version: str) -> Any:
-    from airflow_robust.registry.models import load_sklearn
+    from airflow_robust.registry.models import load_uri
 
-    return load_sklearn(f"models:/{name}/{version}")
+    return load_uri(f"models:/{name}/{version}")[0]
 
 
 def _load_local(path: str) -> Any:
-    from airflow_robust.registry.models import load_sklearn
+    from airflow_robust.registry.models import load_local
 
-    return load_sklearn(path)
+    return load_local(path)
 
 
 def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:

@@ -26,6 +26,7 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     from airflow_robust.data.columns import require_column, require_finite
     from airflow_robust.operators._data import load
     from airflow_robust.operators._gate import conclude
+    from airflow_robust.registry.flavors import flavor_of
     from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise, run_checks
     from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
     from airflow_robust.robustness.scoring import CLASSIFICATION, default_metric
@@ -69,7 +70,15 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     )
     report = evaluate(model, frame[features], frame[op.target], spec)
     figures = report.figures()
-    checks = run_checks(figures, thresholds, report.errors)
+    if op.thresholds == "default":  # defaults never demand what this model cannot give; explicit ones do
+        thresholds = {k: v for k, v in thresholds.items() if k not in report.skipped}
+    checks = run_checks(figures, thresholds, report.errors, report.skipped)
+    if "worst_slice_ratio" in checks and report.slices:  # name the slice, not only the ratio
+        worst = report.slices[0]
+        checks["worst_slice_ratio"]["slice"] = (
+            f"{worst['column']}={worst['slice']} ({worst['rows']} rows): {worst['metric_name']} "
+            f"{worst['metric']:.4f} vs {worst['overall']:.4f} overall"
+        )
     _log(report, figures, checks)
     failed = [name for name, check in checks.items() if not check["passed"]]
     if op.report_only:
@@ -91,6 +100,8 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
         "ece": report.ece,
         "brier": report.brier,
         "dummy_gain": report.dummy_gain,
+        "skipped": report.skipped,
+        "model_flavor": flavor_of(model),
         "model_uri": op.model_uri,
         "run_id": run.run_id,
         "report_uri": f"{mlflow.get_artifact_uri('robustness.json')}",
@@ -125,7 +136,7 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
     """
     from mlflow.exceptions import MlflowException
 
-    from airflow_robust.registry.models import fetch_model, load_sklearn, resolve_model
+    from airflow_robust.registry.models import fetch_model, load_local, resolve_model
     from airflow_robust.trust.evidence import ModelBinding
 
     try:
@@ -135,7 +146,7 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
             uri, name, version = ref.uri, ref.name, ref.version
         fetched = fetch_model(uri, dst)
         binding = None if name is None else ModelBinding(name=name, version=str(version), digest=fetched.digest)
-        return load_sklearn(fetched.path), binding
+        return load_local(fetched.path), binding
     except ConfigurationError as err:
         if is_unreachable(err) or is_auth_failure(err):
             raise
@@ -251,7 +262,8 @@ def _describe(name: str, check: dict[str, Any]) -> str:
         return f"{name} ({check['reason']})"
     value = check["value"]
     shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-    return f"{name}={shown} outside {check['threshold']}"
+    where = f"; worst slice {check['slice']}" if check.get("slice") else ""
+    return f"{name}={shown} outside {check['threshold']}{where}"
 
 
 def _metric_key(name: str) -> str:

@@ -147,12 +147,15 @@ class MonitorDriftOperator(RobustBaseOperator):
         name = _model_name(reference)
         if retrain_asset is None and name is not None:
             retrain_asset = f"{RETRAIN_ASSET_PREFIX}{name}"
-        if on_drift == "trigger" and retrain_asset and "outlets" not in kwargs:
+        # through an alias, so that an event exists only when drift was found; a templated reference
+        # names its model only when rendered, so its alias is the generic one
+        retrain_alias = f"airflow-robust-retrain:{retrain_asset}" if retrain_asset else "airflow-robust-retrain"
+        if on_drift == "trigger" and "outlets" not in kwargs:
             from airflow.sdk import AssetAlias
 
-            # through an alias, so that an event exists only when drift was found
-            kwargs["outlets"] = [AssetAlias(f"airflow-robust-retrain:{retrain_asset}")]
+            kwargs["outlets"] = [AssetAlias(retrain_alias)]
         super().__init__(**kwargs)
+        self.retrain_alias = retrain_alias
         self.reference = reference
         self.current = current
         self.on_drift = on_drift
@@ -179,6 +182,9 @@ class MonitorDriftOperator(RobustBaseOperator):
         from airflow_robust.exceptions import InvalidParameterError
 
         owner = type(self).__name__
+        rendered = _model_name(self.reference)
+        if not self.retrain_asset and rendered is not None:  # a templated models:/ reference, now rendered
+            self.retrain_asset = f"{RETRAIN_ASSET_PREFIX}{rendered}"
         if self.on_drift == "trigger" and not self.retrain_asset:
             raise InvalidParameterError(
                 "retrain_asset", owner, "an Asset URI when on_drift='trigger' and reference is not models:/...", None

@@ -82,6 +82,30 @@ def fetch_model(uri: str, dst: str) -> FetchedModel:
     return FetchedModel(uri=uri, path=str(local), digest=directory_digest(local))
 
 
+def load_local(path: str) -> Any:
+    """The model in local model directory ``path``, any flavor (see :mod:`airflow_robust.registry.flavors`)."""
+    from airflow_robust.registry.flavors import load_any
+
+    return load_any(path)
+
+
+def load_uri(uri: str) -> tuple[Any, str]:
+    """Fetch ``uri`` and load it, any flavor: ``(model, flavor)``.
+
+    The files stay in a temporary folder until the process exits: some flavors read them lazily.
+    """
+    import atexit
+    import shutil
+    import tempfile
+
+    from airflow_robust.registry.flavors import flavor_of
+
+    folder = tempfile.mkdtemp(prefix="airflow-robust-model-")
+    atexit.register(shutil.rmtree, folder, True)
+    model = load_local(fetch_model(uri, folder).path)
+    return model, flavor_of(model)
+
+
 def load_sklearn(uri: str) -> Any:
     """``mlflow.sklearn.load_model(uri)`` without flooding the task log.
 
@@ -107,10 +131,5 @@ def load_sklearn(uri: str) -> Any:
 
 
 def load_sklearn_or_pyfunc(uri: str) -> tuple[Any, str]:
-    """The model behind ``uri`` and its flavor: scikit-learn when logged so (probabilities available), else pyfunc."""
-    import mlflow
-
-    try:
-        return load_sklearn(uri), "sklearn"
-    except ModelFlavorError:
-        return mlflow.pyfunc.load_model(uri), "pyfunc"
+    """The model behind ``uri`` and its flavor (kept for callers of 0.1; see :func:`load_uri`)."""
+    return load_uri(uri)

@@ -26,6 +26,8 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
     "regression": {"audc": {"min": 0.9}, "flip_rate": {"max": 0.05}, "worst_slice_ratio": {"min": 0.8}},
 }
 MAXIMUM_BY_DEFAULT = ("flip_rate", "ece", "brier")
+#: figures computed from class probabilities (skipped, with the reason, for a model without them)
+NEEDS_PROBABILITIES = ("ece", "brier")
 #: figures that are fractions: a bound outside [0, 1] can never be what was meant
 FRACTIONS = ("audc", "flip_rate", "worst_slice_ratio", "ece")
 _FIGURE = re.compile(
@@ -65,16 +67,23 @@ def normalise(thresholds: Mapping[str, Any]) -> dict[str, dict[str, float]]:
 
 
 def run_checks(
-    figures: Mapping[str, float | None], thresholds: Mapping[str, Mapping[str, float]], errors: Mapping[str, str]
+    figures: Mapping[str, float | None],
+    thresholds: Mapping[str, Mapping[str, float]],
+    errors: Mapping[str, str],
+    skipped: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
+    """One check per configured figure (fail closed on a missing figure, saying why it is missing)."""
     checks: dict[str, dict[str, Any]] = {}
     for name, bound in thresholds.items():
         value = figures.get(name)
         entry: dict[str, Any] = {"value": value, "threshold": dict(bound)}
         if value is None or not math.isfinite(value):
             entry["passed"] = False
+            why = (skipped or {}).get(name)
             entry["reason"] = f"{name} could not be computed" + (
-                f" ({'; '.join(errors.values())})" if errors and name.startswith("audc") else ""
+                f" ({'; '.join(errors.values())})"
+                if errors and name.startswith("audc")
+                else (f" ({why})" if why else "")
             )
         else:
             entry["passed"] = bound.get("min", -math.inf) <= value <= bound.get("max", math.inf)

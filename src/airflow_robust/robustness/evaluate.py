@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from airflow_robust.registry.flavors import no_probabilities
 from airflow_robust.robustness.perturbations import Perturbation, categorical_columns, numeric_columns
 from airflow_robust.robustness.scoring import (
     HIGHER_IS_BETTER,
@@ -72,6 +73,8 @@ class RobustnessReport:
     dummy_metric: float | None = None
     predict_calls: int = 0
     predict_rows: int = 0
+    #: figure -> why it was not computed (e.g. the model gives no class probabilities)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def audc(self) -> float:
@@ -131,6 +134,7 @@ class RobustnessReport:
             "dummy_gain": self.dummy_gain,
             "predict_calls": self.predict_calls,
             "predict_rows": self.predict_rows,
+            "skipped": self.skipped,
         }
 
 
@@ -166,6 +170,9 @@ def evaluate(model: Any, features: pd.DataFrame, target: pd.Series, spec: Robust
         report.ece = expected_calibration_error(proba, labels, classes, spec.ece_bins)
         report.brier = brier_score(proba, labels, classes)
         report.calibration = calibration_curve(proba, labels, classes, spec.ece_bins)
+    elif spec.task == "classification":
+        why = no_probabilities(model) or "the model gives no class probabilities"
+        report.skipped = {"ece": why, "brier": why, "calibration": why}
     report.dummy_metric = _dummy(features, y, spec)
     report.predict_calls, report.predict_rows = counter.calls, counter.rows
     return report
@@ -274,6 +281,7 @@ def _slices(
                     "slice": name,
                     "rows": len(rows),
                     "metric_name": metric,
+                    "overall": overall,
                     "metric": value_in_slice,
                     "ratio": ratio(metric, value_in_slice, overall),
                 }

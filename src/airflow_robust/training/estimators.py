@@ -67,8 +67,11 @@ def build_estimator(path: str, params: Mapping[str, Any] | None = None, owner: s
 
 def estimator_task(estimator: Any) -> TaskType | None:
     """``classification``/``regression`` from the estimator's own declaration, if it makes one."""
-    from sklearn.base import is_classifier, is_regressor
+    from sklearn.base import BaseEstimator, is_classifier, is_regressor
 
+    if not isinstance(estimator, BaseEstimator):  # a wrapped pyfunc: it says so itself, or nothing
+        declared = getattr(estimator, "_estimator_type", None)
+        return {"classifier": "classification", "regressor": "regression"}.get(str(declared))  # type: ignore[return-value]
     if is_classifier(estimator):
         return "classification"
     if is_regressor(estimator):
