@@ -107,5 +107,10 @@ def train_and_log(flavor: str, task: str, data_uri: str, target: str, quality: s
     elif flavor == "lightgbm":
         info = mlflow.lightgbm.log_model(model, pip_requirements=REQUIREMENTS["lightgbm"], **common)
     else:
-        info = mlflow.sklearn.log_model(model, pip_requirements=REQUIREMENTS["sklearn"], **common)
+        import skops.io
+
+        trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))  # a model we just trained ourselves
+        info = mlflow.sklearn.log_model(
+            model, pip_requirements=REQUIREMENTS["sklearn"], skops_trusted_types=trusted, **common
+        )
     return str(info.model_uri)

@@ -16,7 +16,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from airflow_robust.data.loaders import Opener, load_frame, local_path
+from airflow_robust.data.columns import check_shape
+from airflow_robust.data.loaders import Opener, load_frame, local_path, raw_header
 from airflow_robust.data.sources import DataSource
 from airflow_robust.exceptions import DataSourceError, EmptyDataError, StorageUnavailable
 
@@ -36,7 +37,11 @@ def iter_chunks(
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     rows = 0
+    checked = False
     for chunk in _chunks(source, opener, engine, chunk_rows, columns):
+        if not checked:
+            check_shape(chunk, source.display, raw_header(source) if columns is None else None)
+            checked = True
         if columns is not None:
             missing = [c for c in columns if c not in chunk.columns]
             if missing:

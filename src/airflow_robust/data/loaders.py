@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from airflow_robust.data.columns import check_shape
 from airflow_robust.data.sources import DataSource
 from airflow_robust.exceptions import DataSourceError, EmptyDataError, StorageUnavailable
 
@@ -38,9 +39,23 @@ def load_frame(
         frame = _read_sql(source, engine)
     else:
         frame = _read_uri(source, opener)
+    check_shape(frame, source.display, raw_header(source))
     if len(frame) == 0 and not allow_empty:
         raise EmptyDataError(f"The data at {source.display} has no rows.", source=source.display)
     return frame
+
+
+def raw_header(source: DataSource) -> list[str] | None:
+    """A local CSV/TSV file's header row as written (pandas renames duplicates); ``None`` otherwise."""
+    path = local_path(source.location) if source.kind == "uri" else None
+    if path is None or source.format not in ("csv", "tsv", None) or not os.path.isfile(path):
+        return None
+    import csv
+    import gzip
+
+    opener: Any = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", newline="") as handle:
+        return next(csv.reader(handle, delimiter="\t" if source.format == "tsv" else ","), None)
 
 
 def local_path(uri: str) -> str | None:

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.data.columns import require_finite
+    from airflow_robust.data.columns import require_finite, require_numbers
     from airflow_robust.data.writers import ChunkWriter
     from airflow_robust.operators._data import check_output_uri, open_for_write, stream
     from airflow_robust.registry.batch import BatchTally, score_chunk
+    from airflow_robust.registry.flavors import numeric_inputs
     from airflow_robust.registry.models import load_uri, resolve_model
 
     owner = type(op).__name__
@@ -56,6 +57,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
                         list(op.passthrough_columns or []),
                     )
                 writer = ChunkWriter(op.output_uri, opener=open_for_write)
+            require_numbers(owner, chunk, [c for c in numeric_inputs(model) if c in features])
             require_finite(owner, chunk, features)
             out = score_chunk(
                 model,
@@ -63,7 +65,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
                 features=features,
                 ref=ref,
                 passthrough=passthrough,
-                probabilities=bool(op.probabilities) and flavor == "sklearn",
+                probabilities=bool(op.probabilities),  # when the model gives them (any flavor)
                 tally=tally,
             )
             assert writer is not None

@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,10 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         chunk_rows=int(op.chunk_rows),
         parameter="current",
     )
+    if model is not None:  # text where the model takes numbers: one clear error, not a crash in predict
+        from airflow_robust.registry.flavors import numeric_inputs
+
+        chunks = _numbers_checked(chunks, owner, [c for c in numeric_inputs(model) if c in (features or [])])
     predictions = (
         stream(owner, op.predictions, chunk_rows=int(op.chunk_rows), parameter="predictions")
         if op.predictions
@@ -118,6 +123,14 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         log=op.log,
         signer=op.signer(run, hook),
     )
+
+
+def _numbers_checked(chunks: Iterator[Any], owner: str, numeric: list[str]) -> Iterator[Any]:
+    from airflow_robust.data.columns import require_numbers
+
+    for chunk in chunks:
+        require_numbers(owner, chunk, numeric, parameter="current")
+        yield chunk
 
 
 def _reference(op: MonitorDriftOperator, client: Any, owner: str) -> Reference:

@@ -255,6 +255,12 @@ def _scores(
         model = _load_local(fetched.path)
         features = _features(op, model, frame)
         task = infer_task(frame[op.target], model, "auto")
+        if task == "classification" and frame[op.target].nunique() < 2:
+            classes = sorted(map(str, frame[op.target].unique()))
+            raise ValueError(
+                f"the evaluation data holds a single class {classes}: classification metrics cannot tell the "
+                "candidate and the champion apart (a tie would pass); use evaluation data with every class"
+            )
         cand = predict(model, frame[features], frame[op.target], task)
         scores.candidate = metrics_for(cand, metrics)
     except Exception as err:  # noqa: BLE001 - fail closed: an unscorable candidate is an ERROR check

@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.data.columns import require_column, require_finite
+    from airflow_robust.data.columns import require_column, require_finite, require_numbers
     from airflow_robust.operators._data import load
     from airflow_robust.operators._gate import conclude
-    from airflow_robust.registry.flavors import flavor_of
-    from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise, run_checks
+    from airflow_robust.registry.flavors import flavor_of, numeric_inputs
+    from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise
     from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
     from airflow_robust.robustness.scoring import CLASSIFICATION, default_metric
     from airflow_robust.training.tasks import infer_task
@@ -39,6 +39,7 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     require_column(owner, "target", op.target, list(frame.columns), "a column of the evaluation data")
     frame = frame[frame[op.target].notna()]
     features = _features(op, model, frame, owner)
+    require_numbers(owner, frame, [c for c in numeric_inputs(model) if c in features])
     require_finite(owner, frame, features)
     task = infer_task(frame[op.target], model, op.task)
     metric = op.metric or default_metric(task)
@@ -70,15 +71,7 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     )
     report = evaluate(model, frame[features], frame[op.target], spec)
     figures = report.figures()
-    if op.thresholds == "default":  # defaults never demand what this model cannot give; explicit ones do
-        thresholds = {k: v for k, v in thresholds.items() if k not in report.skipped}
-    checks = run_checks(figures, thresholds, report.errors, report.skipped)
-    if "worst_slice_ratio" in checks and report.slices:  # name the slice, not only the ratio
-        worst = report.slices[0]
-        checks["worst_slice_ratio"]["slice"] = (
-            f"{worst['column']}={worst['slice']} ({worst['rows']} rows): {worst['metric_name']} "
-            f"{worst['metric']:.4f} vs {worst['overall']:.4f} overall"
-        )
+    checks = _checks(op, report, figures, thresholds)
     _log(report, figures, checks)
     failed = [name for name, check in checks.items() if not check["passed"]]
     if op.report_only:
@@ -127,6 +120,24 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
             "report_only": bool(op.report_only),
         },
     )
+
+
+def _checks(
+    op: EvaluateRobustnessOperator, report: Any, figures: dict[str, Any], thresholds: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Checks of the configured figures; the default set never demands figures this model cannot give."""
+    from airflow_robust.robustness.checks import run_checks
+
+    if op.thresholds == "default":
+        thresholds = {k: v for k, v in thresholds.items() if k not in report.skipped}
+    checks = run_checks(figures, thresholds, report.errors, report.skipped)
+    if "worst_slice_ratio" in checks and report.slices:  # name the slice, not only the ratio
+        worst = report.slices[0]
+        checks["worst_slice_ratio"]["slice"] = (
+            f"{worst['column']}={worst['slice']} ({worst['rows']} rows): {worst['metric_name']} "
+            f"{worst['metric']:.4f} vs {worst['overall']:.4f} overall"
+        )
+    return checks
 
 
 def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[Any, ModelBinding | None]:

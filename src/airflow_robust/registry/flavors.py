@@ -74,10 +74,21 @@ def _has_sklearn_api(obj: Any) -> bool:
     return all(hasattr(obj, name) for name in ("fit", "predict", "get_params"))
 
 
+def numeric_inputs(model: Any) -> list[str]:
+    """The input columns the model's MLflow signature declares numeric (empty when it has no signature)."""
+    signature = getattr(model, "signature", None) or getattr(model, "_airflow_robust_signature", None)
+    inputs = getattr(signature, "inputs", None)
+    if inputs is None or not getattr(inputs, "has_input_names", lambda: False)():
+        return []
+    numeric = ("double", "float", "long", "integer")
+    return [str(s.name) for s in inputs.inputs if str(getattr(s, "type", "")).lower().rsplit(".", 1)[-1] in numeric]
+
+
 def _remember(model: Any, flavor: str, signature: Any) -> None:
-    """Note the flavor; give a model without ``feature_names_in_`` the signature's input names."""
+    """Note the flavor and signature; give a model without ``feature_names_in_`` the signature's input names."""
     try:
         model._airflow_robust_flavor = flavor
+        model._airflow_robust_signature = signature
     except AttributeError:  # a model class with __slots__: nothing to remember
         return
     if not hasattr(model, "feature_names_in_"):
