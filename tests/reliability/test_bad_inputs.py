@@ -73,6 +73,15 @@ def _frames(root: Path) -> None:
     test.drop(columns=["mean radius", "mean texture"]).to_csv(root / "missing_features.csv", index=False)
     pd.DataFrame({"x": [1, 2, 3], "y": ["a", "b", "c"]}).to_csv(root / "unrelated.csv", index=False)
     (root / "suite.json").write_text('{"expectations": [{"type": "expect_magic", "kwargs": {}}]}')
+    test.assign(**{"mean radius": "twelve"}).to_csv(root / "text_feature_test.csv", index=False)
+    header = ",".join(["mean radius", *[c for c in train.columns if c != "mean radius"], "mean radius"])
+    body = train.assign(extra=train["mean radius"]).to_csv(index=False, header=False)
+    (root / "duplicated_header.csv").write_text(header + "\n" + body)
+    train.assign(readings=[[1.0, 2.0]] * len(train)).to_parquet(root / "nested.parquet", index=False)
+    test[test["target"] == "benign"].to_csv(root / "single_class.csv", index=False)
+    import sqlite3
+
+    sqlite3.connect(root / "data.db").close()
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +91,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (store / "artifacts").mkdir(parents=True)
     with pytest.MonkeyPatch.context() as patches:
         patches.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+        patches.setenv("AIRFLOW_CONN_BAD_SQLITE", f'{{"conn_type": "sqlite", "host": "{root / "data" / "data.db"}"}}')
+        patches.setenv(  # a database nobody listens for
+            "AIRFLOW_CONN_DOWN_PG", '{"conn_type": "postgres", "host": "127.0.0.1", "port": 1, "schema": "x"}'
+        )
         data = root / "data"
         data.mkdir()
         _frames(data)
@@ -225,6 +238,62 @@ CASES: list[Case] = [
     ("monitor.no_shared_columns", lambda w: _monitor(w, current=w.path("unrelated.csv")), ("'current'", "columns")),
     ("batch.missing_features", lambda w: _batch(w, data=w.path("missing_features.csv")), ("'data'", "mean radius")),
     ("batch.inf_feature", lambda w: _batch(w, data=w.path("inf_feature.csv")), ("'data'", "infinite")),
+    # -- text where the model declares numbers, at scoring time ----------------------------------
+    (
+        "robustness.text_in_numeric_feature",
+        lambda w: _robust(w, data=w.path("text_feature_test.csv")),
+        ("'data'", "Text in column 'mean radius'", "twelve"),
+    ),
+    (
+        "batch.text_in_numeric_feature",
+        lambda w: _batch(w, data=w.path("text_feature_test.csv")),
+        ("'data'", "Text in column 'mean radius'"),
+    ),
+    (
+        "monitor.text_in_numeric_feature",
+        lambda w: _monitor(w, reference=f"models:/{MODEL}@champion", current=w.path("text_feature_test.csv")),
+        ("'current'", "Text in column 'mean radius'"),
+    ),
+    # -- tables that are not one flat table: repeated header names, nested values -----------------
+    (
+        "train.duplicated_header",
+        lambda w: _train(w, data=w.path("duplicated_header.csv")),
+        ("'data'", "duplicated column names ['mean radius']"),
+    ),
+    (
+        "validate.duplicated_header",
+        lambda w: _validate(w, data=w.path("duplicated_header.csv")),
+        ("'data'", "duplicated column names"),
+    ),
+    (
+        "monitor.duplicated_header",
+        lambda w: _monitor(w, current=w.path("duplicated_header.csv")),
+        ("'current'", "duplicated column names"),
+    ),
+    ("train.nested_parquet", lambda w: _train(w, data=w.path("nested.parquet")), ("'data'", "nested", "readings")),
+    ("validate.nested_parquet", lambda w: _validate(w, data=w.path("nested.parquet")), ("'data'", "nested")),
+    # -- SQL: a table that does not exist, a database that does not answer --------------------------
+    (
+        "train.missing_sql_table",
+        lambda w: _train(w, data="SELECT * FROM no_such_table", conn_id="bad_sqlite"),
+        ("'data'", "no_such_table"),
+    ),
+    (
+        "batch.missing_sql_table",
+        lambda w: _batch(w, data="no_such_table", conn_id="bad_sqlite"),
+        ("'data'", "no_such_table"),
+    ),
+    (
+        "train.unreachable_database",
+        lambda w: _train(w, data="SELECT 1", conn_id="down_pg"),
+        ("database", "unreachable"),
+    ),
+    # -- an evaluation set that cannot tell models apart ------------------------------------------
+    (
+        "promote.single_class_evaluation",
+        lambda w: _promote(w, evaluation_data=w.path("single_class.csv")),
+        ("single class", "benign"),
+    ),
     # -- thresholds and rules of the wrong type or range ----------------------------------------
     ("robustness.threshold_text", lambda w: _robust(w, thresholds={"audc": "high"}), ("'thresholds'", "high")),
     ("robustness.threshold_range", lambda w: _robust(w, thresholds={"audc": 1.5}), ("'thresholds'", "1.5")),
@@ -254,8 +323,11 @@ CASES: list[Case] = [
     ("promote.unknown_model", lambda w: _promote(w, model_name="no_such_model"), ("'model_name'", "no_such_model")),
     ("promote.unknown_version", lambda w: _promote(w, candidate_version="99"), ("'candidate_version'", "99")),
     ("robustness.unknown_alias", lambda w: _robust(w, model_uri=f"models:/{MODEL}@nope"), ("'model_uri'", "nope")),
-    ("robustness.not_sklearn", lambda w: _robust(w, model_uri="models:/zeros/1"), ("'model_uri'", "scikit-learn")),
-    ("promote.not_sklearn_candidate", lambda w: _promote(w, model_name="zeros"), ("candidate", "scikit-learn")),
+    (
+        "monitor.reference_without_profile",
+        lambda w: _monitor(w, reference="models:/zeros/1"),
+        ("'reference'", "reference_profile.json", "RegisterModelOperator"),
+    ),
     ("batch.unknown_alias", lambda w: _batch(w, model_uri=f"models:/{MODEL}@nope"), ("'model_uri'", "nope")),
     (
         "batch.unknown_model",

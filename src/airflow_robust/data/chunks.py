@@ -162,7 +162,10 @@ def _sql_chunks(source: DataSource, engine: Any, chunk_rows: int) -> Iterator[pd
     try:
         with connection:
             yield from pd.read_sql(statement, connection, chunksize=chunk_rows)
-    except sa.exc.OperationalError as err:
-        raise StorageUnavailable(f"The database for {source.display} is unreachable: {err}") from err
-    except sa.exc.SQLAlchemyError as err:
-        raise DataSourceError(f"The query for {source.display} failed: {err}", source=source.display) from err
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:  # pandas wraps the driver's error
+        from airflow_robust.tracking.connectivity import is_unreachable_text
+
+        first = " ".join(str(err).split("(Background on this error")[0].split())[:500]
+        if is_unreachable_text(str(err)) or "could not connect" in str(err):
+            raise StorageUnavailable(f"The database for {source.display} is unreachable: {first}") from err
+        raise DataSourceError(f"The query for {source.display} failed: {first}", source=source.display) from err
