@@ -35,3 +35,24 @@ def test_drop_in_snippet_is_a_valid_dag(tmp_path: Path) -> None:
     assert train.model_params == {"n_estimators": 200, "max_depth": 8}
     assert dag.get_task("profile_input").downstream_task_ids == {"train"}
     assert [link.name for link in train.operator_extra_links] == ["MLflow run"]
+
+
+def test_bring_your_own_model_snippet_is_a_valid_dag(tmp_path: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    block = next(b for b in python_blocks() if "def churn_xgboost" in b)
+    (tmp_path / "byom_dag.py").write_text(block)
+    bag = DagBag(dag_folder=str(tmp_path))
+    assert bag.import_errors == {}
+    dag = bag.dags["churn_xgboost"]
+    assert {t.task_id: type(t).__name__ for t in dag.tasks} == {
+        "validate": "ValidateDataOperator",
+        "train": "_PythonDecoratedOperator",
+        "register": "RegisterModelOperator",
+        "robustness": "EvaluateRobustnessOperator",
+        "promote": "PromoteModelOperator",
+        "approval": "ModelApprovalSensor",
+        "deploy": "DeployModelOperator",
+    }
+    assert dag.get_task("register").upstream_task_ids == {"validate", "train"}
+    assert "approval" in dag.get_task("deploy").upstream_task_ids
