@@ -169,12 +169,14 @@ def stage_run(
     """
     run = open_stage_run(client, identity, stage, artifact_root)
     status = "FAILED"
+    saved = _active_experiment()
     try:
         if activate:
             import mlflow
 
             # a user's own task may have called mlflow.set_experiment() in this process: the run
-            # we resume lives in our experiment, so make that the active one (MLflow refuses otherwise)
+            # we resume lives in our experiment, so make that the active one (MLflow refuses otherwise);
+            # the user's choice is restored afterwards
             mlflow.set_experiment(experiment_id=run.experiment_id)
             mlflow.start_run(run_id=run.run_id, log_system_metrics=False)
         yield run
@@ -187,7 +189,28 @@ def stage_run(
             import mlflow
 
             mlflow.end_run(status=status)
+            _restore_active_experiment(saved)
         close_stage_run(client, run, status)
+
+
+def _active_experiment() -> tuple[str | None, str | None]:
+    import os
+
+    from mlflow.tracking import fluent
+
+    return getattr(fluent, "_active_experiment_id", None), os.environ.get("MLFLOW_EXPERIMENT_ID")
+
+
+def _restore_active_experiment(saved: tuple[str | None, str | None]) -> None:
+    import os
+
+    from mlflow.tracking import fluent
+
+    fluent.__dict__["_active_experiment_id"] = saved[0]  # private, typed as None
+    if saved[1] is None:
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    else:
+        os.environ["MLFLOW_EXPERIMENT_ID"] = saved[1]
 
 
 def _parents(client: Any, experiment_id: str, identity: StageIdentity) -> list[Any]:
