@@ -29,6 +29,19 @@ os.environ.pop("AIRFLOW_CONN_MLFLOW_DEFAULT", None)
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 
+SERVICES = ("tests/integration/", "tests/operators/test_validate_sql.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (``make test``): every test of a file runs on one worker, in file order, and
+    every test that uses the shared services (PostgreSQL databases, Redis, the native stack) runs on
+    the same worker, so no two stacks or databases of the same name exist at once."""
+    for item in items:
+        path = Path(str(item.fspath)).resolve().relative_to(ROOT).as_posix()
+        group = "services" if path.startswith(SERVICES) else path
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
     return _HOME
