@@ -209,7 +209,7 @@ FAULTS: dict[str, tuple[Fault, str, str, str]] = {
     "corrupted_candidate_artifact": (
         corrupted_candidate,
         "robustness",
-        "'model_uri' parameter of EvaluateRobustnessOperator must be the URI of a loadable scikit-learn model",
+        "'model_uri' parameter of EvaluateRobustnessOperator must be the URI of a loadable MLflow model",
         "candidate could not be scored",
     ),
     "corrupted_artifact_after_promotion": (
@@ -294,13 +294,13 @@ def test_an_outage_while_loading_a_model_is_retried_not_judged(
     version = str(trained["version"])
     before = registry_state(client)
 
-    def unreachable(uri: str) -> Any:
+    def unreachable(uri: str, dst: str) -> Any:
         raise MlflowException(
             f"API request to http://127.0.0.1:1/api/2.0/mlflow/model-versions/get failed with exception "
             f"HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded ({uri})"
         )
 
-    monkeypatch.setattr(models, "load_sklearn", unreachable)
+    monkeypatch.setattr(models, "fetch_model", unreachable)  # every gate fetches the model files once
     op: Any = (
         EvaluateRobustnessOperator(
             task_id="robustness", model_uri=f"models:/{MODEL}/{version}", data=cancer["test"], target="target"

@@ -162,14 +162,14 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
         if is_unreachable(err) or is_auth_failure(err):
             raise
         raise InvalidParameterError(
-            "model_uri", owner, "the URI of an existing scikit-learn model", model_uri, detail=str(err)
+            "model_uri", owner, "the URI of an existing registered model", model_uri, detail=str(err)
         ) from err
     except MlflowException as err:
         if getattr(err, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
             raise InvalidParameterError(
                 "model_uri",
                 owner,
-                "the URI of an existing scikit-learn model",
+                "the URI of an existing registered model",
                 model_uri,
                 detail=str(err).splitlines()[0],
             ) from err
@@ -180,7 +180,7 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
         raise InvalidParameterError(
             "model_uri",
             owner,
-            "the URI of a loadable scikit-learn model",
+            "the URI of a loadable MLflow model",
             model_uri,
             detail=f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
         ) from err
