@@ -32,6 +32,7 @@ os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 SERVICES = ("tests/integration/", "tests/operators/test_validate_sql.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (``make test``): every test of a file runs on one worker, in file order, and
     every test that uses the shared services (PostgreSQL databases, Redis, the native stack) runs on

@@ -241,6 +241,7 @@ def test_model_version_gets_a_signed_validation_verdict(mlflow_store: dict[str, 
 
     client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
     weather = seattle_weather()
+    mlflow.set_experiment("registered-by-hand")  # this test's own store: never an experiment id left by another test
     with mlflow.start_run():
         model = DummyClassifier().fit(weather[["wind"]], weather["weather"])
         info = mlflow.sklearn.log_model(model, name="model", registered_model_name="weather")
