@@ -62,10 +62,10 @@ typecheck: venv
 	$(BIN)/mypy
 
 # Two workers (this machine has 2 cores; the integration stack mostly waits on its processes).
-# Tests that share the PostgreSQL/Redis services run on one worker, each other file on one worker.
+# tests/conftest.py schedules whole files per worker, and every test of the shared services on one.
 PYTEST_WORKERS ?= 2
 pytest: venv
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ui: venv
 	@mkdir -p $(MLFLOW_DIR)/artifacts

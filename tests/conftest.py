@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,15 +33,18 @@ os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 SERVICES = ("tests/integration/", "tests/operators/test_validate_sql.py")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With pytest-xdist (``make test``): every test of a file runs on one worker, in file order, and
-    every test that uses the shared services (PostgreSQL databases, Redis, the native stack) runs on
-    the same worker, so no two stacks or databases of the same name exist at once."""
-    for item in items:
-        path = Path(str(item.fspath)).resolve().relative_to(ROOT).as_posix()
-        group = "services" if path.startswith(SERVICES) else path
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With pytest-xdist (``make test``): each test file runs whole on one worker, in file order, and all
+    tests that use the shared services (PostgreSQL databases of fixed names, Redis, the native stack)
+    run on one worker together, so no two stacks or databases of the same name ever exist at once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesAndServices(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "services" if path.startswith(SERVICES) else path
+
+    return FilesAndServices(config, log)
 
 
 @pytest.fixture(scope="session")
