@@ -30,19 +30,27 @@ os.environ.pop("AIRFLOW_CONN_MLFLOW_DEFAULT", None)
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 
-SERVICES = ("tests/integration/", "tests/operators/test_validate_sql.py")
+#: tests that share the native stack (fixed database names, one Redis database, one pid file)
+STACK = (
+    "tests/integration/test_browser_review.py",
+    "tests/integration/test_celery_pipeline.py",
+    "tests/integration/test_drift_loop.py",
+    "tests/integration/test_reliability.py",
+    "tests/integration/test_review.py",
+)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With pytest-xdist (``make test``): each test file runs whole on one worker, in file order, and all
-    tests that use the shared services (PostgreSQL databases of fixed names, Redis, the native stack)
-    run on one worker together, so no two stacks or databases of the same name ever exist at once."""
+    tests that use the native stack (PostgreSQL databases of fixed names, a Redis database, Airflow and
+    MLflow processes) run on one worker together, so no two stacks ever exist at once. Other service
+    users (the basic-auth MLflow server, the SQL validation database) have databases of their own."""
     from xdist.scheduler import LoadScopeScheduling
 
     class FilesAndServices(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return "services" if path.startswith(SERVICES) else path
+            return "stack" if path.startswith(STACK) else path
 
     return FilesAndServices(config, log)
 

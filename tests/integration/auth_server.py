@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.stack import BIN, PG_HOST, PG_PORT, PG_USER, _get, _remember, free_port, pg_admin, wait_for
+from tests.integration.stack import BIN, PG_HOST, PG_PORT, PG_USER, _get, free_port, pg_admin, wait_for
 
 
 @dataclass
@@ -88,7 +88,7 @@ class AuthServer:
             self.popen = subprocess.Popen(
                 argv, cwd=self.root, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
             )
-        _remember(self.popen.pid)
+        # not in the stack's pid file: the stack reaps that file when it starts, perhaps on another worker
         wait_for(lambda: _get(f"{self.url}/health") == 200, 180, "the basic-auth MLflow server")
         return self
 
