@@ -158,14 +158,15 @@ class CategoricalAccumulator:
         present = series.dropna()
         self.nulls += len(series) - len(present)
         counts = present.astype(str).value_counts()
+        self.add_counts((str(key), int(count)) for key, count in counts.items())
+
+    def add_counts(self, counts: Iterable[tuple[str, int]]) -> None:
+        """Add category counts (from a chunk, a database, another partition), pooling like the reference."""
         pooled = OTHER in self.reference.frequencies
-        for key, count in counts.items():
-            label = str(key)
-            if pooled and label not in self.reference.frequencies:
-                label = OTHER  # the reference pooled its rare categories: pool the same way
-            elif label not in self.frequencies and len(self.frequencies) >= MAX_CURRENT_CATEGORIES:
-                label = OTHER
-            self.frequencies[label] += int(count)
+        for key, count in counts:
+            rare = pooled and key not in self.reference.frequencies  # the reference pooled it: pool the same way
+            full = key not in self.frequencies and len(self.frequencies) >= MAX_CURRENT_CATEGORIES
+            self.frequencies[OTHER if rare or full else key] += count
 
     @property
     def count(self) -> int:

@@ -78,12 +78,14 @@ def monitor(
     model: Any = None,
     features: Sequence[str] | None = None,
     prediction_chunks: Iterable[pd.DataFrame] | None = None,
+    current: CurrentData | None = None,
 ) -> MonitorResult:
     """Stream ``chunks`` once: column accumulators, plus predictions when ``model`` is given (or a
     ``prediction`` column is present), plus labels when ``spec.target`` is in the data.
 
     ``prediction_chunks`` (e.g. the output of BatchPredictOperator) supply the predictions, their
-    probabilities and labels instead, in a second pass."""
+    probabilities and labels instead, in a second pass. ``current`` are accumulators computed elsewhere
+    (in the database: :func:`airflow_robust.drift.sql.accumulate_sql`); ``chunks`` is then not read."""
     view = profile.model
     model_acc = ModelAccumulator(view) if view else None
     target_columns = [spec.target] if spec.target and spec.target in profile.columns else []
@@ -94,7 +96,8 @@ def monitor(
                 _score(chunk, model, features, spec.target, model_acc)
             yield chunk
 
-    current = accumulate(passing(), profile, [*spec.columns, *target_columns], keep_rows=spec.keep_rows)
+    if current is None:
+        current = accumulate(passing(), profile, [*spec.columns, *target_columns], keep_rows=spec.keep_rows)
     target_acc = current.columns.pop(target_columns[0], None) if target_columns else None
     target_missing = spec.target in current.missing if spec.target else True
     current.missing = [c for c in current.missing if c != spec.target]

@@ -67,6 +67,7 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         keep_rows=int(op.keep_rows),
     )
     started = time.perf_counter()
+    pushed = None if model is not None else _pushdown(op, owner, profile, spec)
     chunks = stream(
         owner,
         op.current,
@@ -91,6 +92,7 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         model=model,
         features=features if model is not None else None,
         prediction_chunks=predictions,
+        current=pushed,
     )
     if spec.columns and result.current is not None and set(spec.columns) <= set(result.current.missing):
         raise InvalidParameterError(
@@ -103,6 +105,7 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
     seconds = time.perf_counter() - started
     run_url = config.run_url(run.experiment_id, run.run_id)
     summary = _summary(op, reference, result, run, seconds)
+    summary["engine"] = "database" if pushed is not None else "streamed"
     summary["report_uri"] = _log(result, summary)
     op.log.info("%s (%.1f s)", summary["reason"], seconds)
     if reference.model is not None:
@@ -123,6 +126,63 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         log=op.log,
         signer=op.signer(run, hook),
     )
+
+
+def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any) -> Any:
+    """The current data's accumulators computed in its database (PostgreSQL), or ``None`` to stream it.
+
+    Used when ``current`` is SQL with ``conn_id`` and no model has to score its rows; the verdicts
+    are the streamed ones (the counts are equal, tested), only kilobytes leave the database.
+    """
+    from airflow_robust.data.sources import describe_source
+    from airflow_robust.drift.sql import accumulate_sql, columns_of, pushdown_supported
+    from airflow_robust.operators._data import sql_engine
+
+    try:
+        source = describe_source(op.current, conn_id=op.conn_id, data_format=op.data_format)
+    except ValueError:
+        return None  # the streamed path names the problem
+    if source.kind != "sql" or not op.conn_id:
+        return None
+    engine = sql_engine(op.conn_id)
+    if not pushdown_supported(engine):
+        op.log.info("%s has no pushdown support here (PostgreSQL only): streaming the rows", engine.dialect.name)
+        return None
+    import sqlalchemy as sa
+
+    from airflow_robust.exceptions import DataSourceError, StorageUnavailable
+    from airflow_robust.tracking.connectivity import is_unreachable_text
+
+    target = [spec.target] if spec.target and spec.target in profile.columns else []
+    try:
+        if profile.model and "prediction" in columns_of(engine, source.location, is_table=source.is_table):
+            return None  # predictions in the table: the model view needs its rows
+        current = accumulate_sql(
+            engine,
+            source.location,
+            profile,
+            [*spec.columns, *target],
+            is_table=source.is_table,
+            keep_rows=spec.keep_rows,
+        )
+    except sa.exc.SQLAlchemyError as err:
+        first = " ".join(str(err).split("(Background on this error")[0].split())[:500]
+        if is_unreachable_text(str(err)) or "could not connect" in str(err):
+            raise StorageUnavailable(f"The database for 'current' is unreachable: {first}") from err
+        raise DataSourceError(
+            f"The 'current' parameter of {owner} cannot be used: the query failed: {first}", source=source.display
+        ) from err
+    if current.rows == 0:
+        from airflow_robust.exceptions import EmptyDataError
+
+        raise EmptyDataError(f"The 'current' parameter of {owner} cannot be used: {source.display} has no rows.")
+    op.log.info(
+        "Drift counts computed inside the database over %s rows (raw values fetched only for columns with at "
+        "most keep_rows=%s values, to keep the Wasserstein distance exact)",
+        current.rows,
+        spec.keep_rows,
+    )
+    return current
 
 
 def _numbers_checked(chunks: Iterator[Any], owner: str, numeric: list[str]) -> Iterator[Any]:
@@ -173,9 +233,33 @@ def _reference(op: MonitorDriftOperator, client: Any, owner: str) -> Reference:
         return Reference(_profile_file(value, owner), None, value)
     from airflow_robust.operators._data import load
 
+    pushed = _reference_in_database(op, value)
+    if pushed is not None:
+        return Reference(pushed, None, value)
     _, frame = load(owner, value, conn_id=op.reference_conn_id, parameter="reference")
     profile = build_profile(frame, target=op.target if op.target in frame.columns else None, sample_limit=len(frame))
     return Reference(profile, None, value)
+
+
+def _reference_in_database(op: MonitorDriftOperator, value: str) -> Any:
+    """A SQL reference profiled by aggregate queries in PostgreSQL, or ``None`` to load it."""
+    from airflow_robust.data.sources import describe_source
+    from airflow_robust.drift.sql import profile_sql, pushdown_supported
+    from airflow_robust.operators._data import sql_engine
+
+    try:
+        source = describe_source(value, conn_id=op.reference_conn_id)
+    except ValueError:
+        return None
+    if source.kind != "sql" or not op.reference_conn_id:
+        return None
+    engine = sql_engine(op.reference_conn_id)
+    if not pushdown_supported(engine):
+        return None
+    profile = profile_sql(engine, source.location, is_table=source.is_table)  # raw values kept up to 5,000 rows
+    if op.target and op.target in profile.columns:
+        profile.target = op.target
+    return profile
 
 
 def _profile_file(uri: str, owner: str) -> ReferenceProfile:

@@ -1,0 +1,528 @@
+"""Drift accumulators and reference profiles computed inside the database: kilobytes move, not rows.
+
+:func:`accumulate_sql` fills the same :class:`~airflow_robust.drift.current.CurrentData` that
+streaming fills (:func:`~airflow_robust.drift.current.accumulate`), from aggregate queries:
+
+- one pass computes, per monitored numeric column, the counts of values in the right-closed
+  intervals between *every* threshold any statistic needs (the reference's coarse and fine edges,
+  its stored sample values, and the float just below each of them, so that ``x < t`` is
+  ``x <= nextafter(t, -inf)`` exactly), with ``width_bucket`` over a sorted array (a binary search
+  per value) under ``GROUPING SETS`` (one scan for all columns); every count the streamed path keeps
+  is a cumulative sum of these, so the counts are *exactly* the streamed ones;
+- one pass computes counts, sums, minima, maxima and the summed distances beyond the outer edges;
+- low-cardinality numeric columns and categorical columns are counted with ``GROUP BY`` (at most
+  10,001 groups are fetched per column: beyond that, like streaming, the column is not a category);
+- while the current data has at most ``keep_rows`` finite values in a column, they are fetched too,
+  which keeps the Wasserstein distance exact, as streaming does.
+
+Finite means what ``numpy.isfinite`` means: ``NULL``, ``NaN`` and infinities count as missing.
+:func:`profile_sql` builds a :class:`~airflow_robust.drift.profile.ReferenceProfile` the same way
+(``percentile_cont``, numpy's linear interpolation, for the bin edges).
+
+Pushdown needs PostgreSQL (array ``width_bucket``, ``GROUPING SETS``, ordered-set aggregates);
+:func:`pushdown_supported` says whether an engine has them, and callers stream otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from airflow_robust.drift.current import (
+    MAX_CURRENT_CATEGORIES,
+    CategoricalAccumulator,
+    CurrentData,
+    NumericAccumulator,
+)
+from airflow_robust.drift.profile import (
+    FINE_BINS,
+    OTHER,
+    SAMPLE_LIMIT,
+    VALUE_LIMIT,
+    CategoricalProfile,
+    NumericProfile,
+    ReferenceProfile,
+    value_key,
+)
+from airflow_robust.exceptions import DataSourceError
+
+FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def pushdown_supported(engine: Any) -> bool:
+    """Whether ``engine``'s dialect has what :func:`accumulate_sql` uses (PostgreSQL)."""
+    return str(getattr(getattr(engine, "dialect", None), "name", "")) == "postgresql"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """The data as a subquery: a table name or a SELECT statement, and its columns and types."""
+
+    subquery: Any
+    columns: dict[str, str]  # name -> "numeric" | "boolean" | "other"
+
+
+def relation(connection: Any, query: str, is_table: bool) -> Relation:
+    """``query`` (SQL text, or a possibly schema-qualified table) as a subquery with known columns."""
+    import sqlalchemy as sa
+
+    text = query.strip().rstrip(";")
+    parts = text.split(".")
+    table = sa.table(parts[-1], schema=".".join(parts[:-1]) or None)
+    if is_table:
+        probe = connection.execute(sa.select(sa.text("*")).select_from(table).limit(0))
+    else:
+        probe = connection.execute(sa.text(f"SELECT * FROM ({text}) AS probe LIMIT 0"))
+    names = list(probe.keys())
+    kinds: dict[str, str] = {}
+    described = probe.cursor.description if probe.cursor is not None else None
+    for index, name in enumerate(names):
+        code = described[index][1] if described else None
+        kinds[name] = _kind(connection, code)
+    probe.close()
+    columns: list[Any] = [sa.column(name) for name in names]
+    if is_table:
+        subquery = sa.select(*columns).select_from(table).subquery("current")
+    else:
+        subquery = sa.text(text).columns(*columns).subquery("current")
+    return Relation(subquery, kinds)
+
+
+_NUMERIC_OIDS = {20, 21, 23, 26, 700, 701, 1700}  # int8, int2, int4, oid, float4, float8, numeric
+_BOOLEAN_OID = 16
+_TEMPORAL_OIDS = {1082, 1083, 1114, 1184, 1266}  # date, time, timestamp, timestamptz, timetz
+
+
+def _kind(connection: Any, type_code: Any) -> str:
+    """PostgreSQL type OIDs as profile kinds (dates are skipped, as the pandas profile skips them)."""
+    if type_code in _NUMERIC_OIDS:
+        return "numeric"
+    if type_code == _BOOLEAN_OID:
+        return "boolean"
+    if type_code in _TEMPORAL_OIDS:
+        return "temporal"
+    return "other"
+
+
+def columns_of(engine: Any, query: str, *, is_table: bool = False) -> list[str]:
+    """The column names of ``query`` (a ``LIMIT 0`` probe: no rows move)."""
+    with engine.connect() as connection:
+        return list(relation(connection, query, is_table).columns)
+
+
+def accumulate_sql(
+    engine: Any,
+    query: str,
+    profile: ReferenceProfile,
+    columns: Sequence[str],
+    *,
+    is_table: bool = False,
+    keep_rows: int = 100_000,
+) -> CurrentData:
+    """The current data's accumulators for ``columns``, computed by the database (see the module docstring)."""
+    with engine.connect() as connection:
+        rel = relation(connection, query, is_table)
+        present = [c for c in columns if c in rel.columns]
+        missing = [c for c in columns if c not in rel.columns]
+        numeric = [c for c in present if isinstance(profile.columns[c], NumericProfile)]
+        categorical = [c for c in present if c not in numeric]
+        q = rel.subquery
+        totals = _totals(connection, q, profile, numeric, categorical)
+        rows = int(totals["rows"])
+        thresholds = {c: _thresholds(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
+        buckets = _bucket_counts(connection, q, thresholds)
+        accumulators: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
+        for name in numeric:
+            reference = profile.columns[name]
+            assert isinstance(reference, NumericProfile)
+            acc = NumericAccumulator(reference, keep_rows)
+            _fill_numeric(acc, rows, totals[name], thresholds[name], buckets.get(name, {}))
+            if acc.frequencies is not None:
+                acc.frequencies = _value_counts(connection, q, name)
+            if acc.kept is not None:
+                acc.kept = _kept(connection, q, name, acc.count, keep_rows)
+            accumulators[name] = acc
+        for name in categorical:
+            reference = profile.columns[name]
+            assert isinstance(reference, CategoricalProfile)
+            acc_c = CategoricalAccumulator(reference)
+            acc_c.rows = rows
+            acc_c.nulls = rows - int(totals[name]["count"])
+            boolean = rel.columns.get(name) == "boolean"
+            acc_c.add_counts(_category_counts(connection, q, name, boolean))
+            accumulators[name] = acc_c
+    return CurrentData(rows=rows, columns=accumulators, missing=missing)
+
+
+def _x(q: Any, name: str) -> Any:
+    import sqlalchemy as sa
+
+    return sa.cast(q.c[name], sa.Float(precision=53))
+
+
+def _finite(x: Any) -> Any:
+    return x.between(-FLOAT_MAX, FLOAT_MAX)  # excludes NULL, NaN (above every number) and +-Infinity
+
+
+def _totals(
+    connection: Any, q: Any, profile: ReferenceProfile, numeric: list[str], categorical: list[str]
+) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    expressions: list[Any] = [sa.func.count().label("rows")]
+    for index, name in enumerate(numeric):
+        x = _x(q, name)
+        ok = _finite(x)
+        reference = profile.columns[name]
+        assert isinstance(reference, NumericProfile)
+        expressions += [
+            sa.func.count(sa.case((ok, 1))).label(f"n{index}"),
+            sa.func.sum(sa.case((ok, x))).label(f"s{index}"),
+            sa.func.min(sa.case((ok, x))).label(f"lo{index}"),
+            sa.func.max(sa.case((ok, x))).label(f"hi{index}"),
+        ]
+        for tag, edges in (("c", reference.edges), ("f", reference.fine_edges or reference.edges)):
+            if not edges:
+                continue
+            low, high = float(edges[0]), float(edges[-1])
+            expressions += [
+                sa.func.sum(sa.case((sa.and_(ok, x < low), low - x))).label(f"{tag}b{index}"),
+                sa.func.sum(sa.case((sa.and_(ok, x > high), x - high))).label(f"{tag}a{index}"),
+            ]
+    for index, name in enumerate(categorical):
+        expressions.append(sa.func.count(q.c[name]).label(f"k{index}"))
+    row = connection.execute(sa.select(*expressions).select_from(q)).mappings().one()
+    out: dict[str, Any] = {"rows": row["rows"]}
+    for index, name in enumerate(numeric):
+        out[name] = {
+            "count": row[f"n{index}"] or 0,
+            "sum": float(row[f"s{index}"] or 0.0),
+            "min": row[f"lo{index}"],
+            "max": row[f"hi{index}"],
+            "coarse_below": float(row.get(f"cb{index}") or 0.0),
+            "coarse_above": float(row.get(f"ca{index}") or 0.0),
+            "fine_below": float(row.get(f"fb{index}") or 0.0),
+            "fine_above": float(row.get(f"fa{index}") or 0.0),
+        }
+    for index, name in enumerate(categorical):
+        out[name] = {"count": row[f"k{index}"] or 0}
+    return out
+
+
+def _thresholds(reference: NumericProfile) -> np.ndarray:
+    """Every value a count is needed at, and the float just below each (so ``<`` is exact)."""
+    points: list[float] = [*reference.edges, *(reference.fine_edges or [])]
+    if reference.sample is not None:
+        points += list(reference.sample)
+    if not points:
+        return np.zeros(0)
+    values = np.unique(np.asarray(points, dtype=float))
+    below = np.nextafter(values, -np.inf)
+    return np.unique(np.concatenate([values, below]))
+
+
+def _bucket_counts(connection: Any, q: Any, thresholds: dict[str, np.ndarray]) -> dict[str, dict[int, int]]:
+    """Per column: bucket -> count of finite values, one scan for all columns (``GROUPING SETS``)."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION
+
+    names = [name for name, points in thresholds.items() if len(points)]
+    if not names:
+        return {}
+    labelled = []
+    for index, name in enumerate(names):
+        x = _x(q, name)
+        negated = [-float(t) for t in thresholds[name][::-1]]  # ascending; right-closed bins of x
+        array = sa.cast(sa.literal(negated, ARRAY(DOUBLE_PRECISION)), ARRAY(DOUBLE_PRECISION))
+        labelled.append(sa.case((_finite(x), sa.func.width_bucket(-x, array)), else_=None).label(f"b{index}"))
+    inner = sa.select(*labelled).select_from(q).subquery("buckets")
+    keys = [inner.c[f"b{index}"] for index in range(len(names))]
+    flags = [sa.func.grouping(key).label(f"g{index}") for index, key in enumerate(keys)]
+    statement = (
+        sa.select(*keys, *flags, sa.func.count().label("n"))
+        .select_from(inner)
+        .group_by(sa.func.grouping_sets(*[sa.tuple_(key) for key in keys]))
+    )
+    out: dict[str, dict[int, int]] = {name: {} for name in names}
+    for row in connection.execute(statement).mappings():
+        for index, name in enumerate(names):
+            if row[f"g{index}"] == 0:  # this row is the grouping set of column ``index``
+                bucket = row[f"b{index}"]
+                if bucket is not None:  # None: the non-finite values
+                    out[name][int(bucket)] = int(row["n"])
+                break
+    return out
+
+
+def _fill_numeric(
+    acc: NumericAccumulator, rows: int, totals: dict[str, Any], points: np.ndarray, buckets: dict[int, int]
+) -> None:
+    count = int(totals["count"])
+    acc.rows, acc.count, acc.nulls = rows, count, rows - count
+    if count == 0:
+        return
+    acc.total = totals["sum"]
+    acc.minimum, acc.maximum = float(totals["min"]), float(totals["max"])
+    m = len(points)
+    # bucket k (of width_bucket on the negated, reversed points): m -> x <= points[0];
+    # k in 1..m-1 -> points[m-k-1] < x <= points[m-k]; 0 -> x > points[-1]
+    per_interval = np.zeros(m, dtype=np.int64)  # per_interval[j]: points[j-1] < x <= points[j] (j=0: x <= points[0])
+    for bucket, n in buckets.items():
+        if bucket >= 1:
+            per_interval[m - bucket] += n
+    at_most = np.cumsum(per_interval)  # at_most[j] = #(x <= points[j])
+    position = {float(p): j for j, p in enumerate(points)}
+
+    def le(value: float) -> int:
+        return int(at_most[position[float(value)]])
+
+    def lt(value: float) -> int:
+        return int(at_most[position[float(np.nextafter(value, -np.inf))]])
+
+    for edges, tag in ((acc.coarse, "coarse"), (acc.fine, "fine")):
+        if len(edges.edges) == 0:
+            continue
+        below, not_above = lt(edges.edges[0]), le(edges.edges[-1])
+        edges.below, edges.above = below, count - not_above
+        edges.below_distance, edges.above_distance = totals[f"{tag}_below"], totals[f"{tag}_above"]
+        if len(edges.edges) == 1:
+            edges.counts[0] = not_above - below
+            continue
+        cumulative = np.asarray([le(e) for e in edges.edges[1:]], dtype=np.int64)
+        edges.counts = np.diff(np.concatenate([[below], cumulative]))
+    if acc.ref_values is not None and acc.le is not None and acc.lt is not None:
+        acc.le = np.asarray([le(v) for v in acc.ref_values], dtype=np.int64)
+        acc.lt = np.asarray([lt(v) for v in acc.ref_values], dtype=np.int64)
+
+
+def _value_counts(connection: Any, q: Any, name: str) -> Counter[str] | None:
+    import sqlalchemy as sa
+
+    x = _x(q, name)
+    statement = (
+        sa.select(x.label("v"), sa.func.count().label("n"))
+        .select_from(q)
+        .where(_finite(x))
+        .group_by(x)
+        .limit(MAX_CURRENT_CATEGORIES + 1)
+    )
+    rows = connection.execute(statement).all()
+    if len(rows) > MAX_CURRENT_CATEGORIES:
+        return None  # too many distinct values to be treated as categories (as streaming decides)
+    return Counter({value_key(float(v)): int(n) for v, n in rows})
+
+
+def _kept(connection: Any, q: Any, name: str, count: int, keep_rows: int) -> list[np.ndarray] | None:
+    if count > keep_rows:
+        return None
+    import sqlalchemy as sa
+
+    x = _x(q, name)
+    values = [float(v) for (v,) in connection.execute(sa.select(x).select_from(q).where(_finite(x)))]
+    return [np.asarray(values, dtype=float)] if values else []
+
+
+def _category_counts(connection: Any, q: Any, name: str, boolean: bool) -> list[tuple[str, int]]:
+    import sqlalchemy as sa
+
+    column = q.c[name]
+    label = sa.cast(column, sa.Text)
+    statement = (
+        sa.select(label.label("v"), sa.func.count().label("n"))
+        .select_from(q)
+        .where(column.is_not(None))
+        .group_by(label)
+        .order_by(sa.desc("n"), label)
+        .limit(MAX_CURRENT_CATEGORIES * 10)
+    )
+    out = []
+    for value, n in connection.execute(statement).all():
+        text = str(value)
+        if boolean:  # pandas writes booleans as True/False, PostgreSQL as true/false
+            text = {"true": "True", "false": "False"}.get(text, text)
+        out.append((text, int(n)))
+    return out
+
+
+def profile_sql(
+    engine: Any,
+    query: str,
+    *,
+    is_table: bool = False,
+    target: str | None = None,
+    bins: int = 20,
+    max_categories: int = 100,
+    fine_bins: int = FINE_BINS,
+    sample_limit: int = SAMPLE_LIMIT,
+    value_limit: int = VALUE_LIMIT,
+) -> ReferenceProfile:
+    """A reference profile of the data, computed by the database (edges by ``percentile_cont``)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        rel = relation(connection, query, is_table)
+        q = rel.subquery
+        rows = int(connection.execute(sa.select(sa.func.count()).select_from(q)).scalar_one())
+        columns: dict[str, NumericProfile | CategoricalProfile] = {}
+        for name, kind in rel.columns.items():
+            if kind == "temporal":
+                continue
+            if kind == "numeric":
+                columns[name] = _numeric_profile(connection, q, name, rows, bins, fine_bins, sample_limit, value_limit)
+            else:
+                columns[name] = _categorical_profile(connection, q, name, kind == "boolean", max_categories)
+    return ReferenceProfile(rows=rows, columns=columns, target=target, bins=bins)
+
+
+def _numeric_profile(
+    connection: Any, q: Any, name: str, rows: int, bins: int, fine_bins: int, sample_limit: int, value_limit: int
+) -> NumericProfile:
+    import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION
+
+    x = _x(q, name)
+    finite = sa.select(x.label("x")).select_from(q).where(_finite(x)).subquery("finite")
+    fx = finite.c.x
+    coarse_q = [float(v) for v in np.linspace(0.0, 1.0, bins + 1)]
+    fine_q = [float(v) for v in np.linspace(0.0, 1.0, fine_bins + 1)]
+    stats = connection.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.avg(fx),
+            sa.func.stddev_samp(fx),
+            sa.func.min(fx),
+            sa.func.max(fx),
+            sa.func.count(sa.distinct(fx)),
+            sa.func.percentile_cont(sa.literal(coarse_q, ARRAY(DOUBLE_PRECISION))).within_group(fx),
+            sa.func.percentile_cont(sa.literal(fine_q, ARRAY(DOUBLE_PRECISION))).within_group(fx),
+        ).select_from(finite)
+    ).one()
+    count, mean, std, low, high, distinct, coarse, fine = stats
+    nulls = rows - int(count)
+    if not count:
+        return NumericProfile(
+            count=0, nulls=nulls, mean=None, std=None, min=None, max=None, edges=[], counts=[], distinct=0
+        )
+    edges = np.unique(np.asarray(coarse, dtype=float))
+    fine_edges = np.unique(
+        np.concatenate([np.asarray(fine, dtype=float), np.linspace(float(low), float(high), fine_bins + 1)])
+    )
+    sample = None
+    values = None
+    if count <= sample_limit or distinct <= value_limit:
+        ordered = np.sort(np.asarray([float(v) for (v,) in connection.execute(sa.select(fx))], dtype=float))
+        if count <= sample_limit:
+            sample = [float(v) for v in ordered]
+        if distinct <= value_limit:
+            uniques, counts = np.unique(ordered, return_counts=True)
+            values = {value_key(v): int(c) for v, c in zip(uniques, counts, strict=True)}
+        from airflow_robust.drift.profile import bin_counts
+
+        coarse_counts, fine_counts = bin_counts(edges, ordered), bin_counts(fine_edges, ordered)
+    else:
+        profile_stub = NumericProfile(
+            count=int(count), nulls=nulls, mean=None, std=None, min=None, max=None,
+            edges=[float(e) for e in edges], counts=[], fine_edges=[float(e) for e in fine_edges],
+        )  # fmt: skip
+        acc = NumericAccumulator(profile_stub, keep_rows=0)
+        points = _thresholds(profile_stub)
+        buckets = _bucket_counts(connection, q, {name: points}).get(name, {})
+        totals = {"count": int(count), "sum": 0.0, "min": low, "max": high}
+        totals.update({"coarse_below": 0.0, "coarse_above": 0.0, "fine_below": 0.0, "fine_above": 0.0})
+        _fill_numeric(acc, rows, totals, points, buckets)
+        coarse_counts, fine_counts = acc.coarse.with_outer(), acc.fine.with_outer()
+    return NumericProfile(
+        count=int(count),
+        nulls=nulls,
+        mean=_f(mean),
+        std=_f(std if std is not None else 0.0),
+        min=_f(low),
+        max=_f(high),
+        edges=[float(e) for e in edges],
+        counts=[int(c) for c in coarse_counts],
+        fine_edges=[float(e) for e in fine_edges],
+        fine_counts=[int(c) for c in fine_counts],
+        sample=sample,
+        values=values,
+        distinct=int(distinct),
+    )
+
+
+def _categorical_profile(connection: Any, q: Any, name: str, boolean: bool, max_categories: int) -> CategoricalProfile:
+    counts = _category_counts(connection, q, name, boolean)
+    top = counts[:max_categories]
+    frequencies = dict(top)
+    rest = sum(n for _, n in counts[max_categories:])
+    if rest:
+        frequencies[OTHER] = rest
+    import sqlalchemy as sa
+
+    total, nulls = connection.execute(
+        sa.select(sa.func.count(q.c[name]), sa.func.count() - sa.func.count(q.c[name])).select_from(q)
+    ).one()
+    return CategoricalProfile(count=int(total), nulls=int(nulls), frequencies=frequencies, distinct=len(counts))
+
+
+def _f(value: Any) -> float | None:
+    if value is None:
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def merge(first: CurrentData, second: CurrentData) -> CurrentData:
+    """Accumulators of two partitions of the current data, merged exactly (counts and sums add up).
+
+    Both must have been accumulated against the same reference profile. Raw values kept for an
+    exact Wasserstein distance stay only while the merged count is within ``keep_rows``.
+    """
+    columns: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
+    for name, left in first.columns.items():
+        right = second.columns.get(name)
+        if right is None:
+            columns[name] = left
+            continue
+        columns[name] = _merge_numeric(left, right) if isinstance(left, NumericAccumulator) else _merge_cat(left, right)  # type: ignore[arg-type]
+    for name, right in second.columns.items():
+        columns.setdefault(name, right)
+    missing = [c for c in first.missing if c in second.missing]
+    return CurrentData(rows=first.rows + second.rows, columns=columns, missing=missing)
+
+
+def _merge_numeric(left: NumericAccumulator, right: NumericAccumulator) -> NumericAccumulator:
+    out = NumericAccumulator(left.reference, left.keep_rows)
+    out.rows, out.nulls, out.count = left.rows + right.rows, left.nulls + right.nulls, left.count + right.count
+    out.total = left.total + right.total
+    out.minimum, out.maximum = min(left.minimum, right.minimum), max(left.maximum, right.maximum)
+    for name in ("coarse", "fine"):
+        a, b, target = getattr(left, name), getattr(right, name), getattr(out, name)
+        if list(a.edges) != list(b.edges):
+            raise DataSourceError("cannot merge accumulators of different reference profiles")
+        target.counts = a.counts + b.counts
+        target.below, target.above = a.below + b.below, a.above + b.above
+        target.below_distance = a.below_distance + b.below_distance
+        target.above_distance = a.above_distance + b.above_distance
+    if left.le is not None and right.le is not None and left.lt is not None and right.lt is not None:
+        out.le, out.lt = left.le + right.le, left.lt + right.lt
+    if left.frequencies is not None and right.frequencies is not None:
+        merged = left.frequencies + right.frequencies
+        out.frequencies = merged if len(merged) <= MAX_CURRENT_CATEGORIES else None
+    else:
+        out.frequencies = None
+    if left.kept is not None and right.kept is not None and out.count <= out.keep_rows:
+        out.kept = [*left.kept, *right.kept]
+    else:
+        out.kept = None
+    return out
+
+
+def _merge_cat(left: CategoricalAccumulator, right: CategoricalAccumulator) -> CategoricalAccumulator:
+    out = CategoricalAccumulator(left.reference)
+    out.rows, out.nulls = left.rows + right.rows, left.nulls + right.nulls
+    out.add_counts([*left.frequencies.items(), *right.frequencies.items()])
+    return out
