@@ -90,24 +90,27 @@ PG_ADMIN_URL = os.environ.get("AIRFLOW_ROBUST_TEST_PG", "postgresql+psycopg2://p
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A dedicated database ``airflow_robust_it`` on the local PostgreSQL; dropped afterwards.
+    """A dedicated database ``airflow_robust_it[_<xdist worker>]`` on the local PostgreSQL; dropped afterwards.
 
     Without PostgreSQL the test is skipped, except under ``CI=true`` where that is a failure.
     """
     import sqlalchemy as sa
 
+    name = "airflow_robust_it" + (
+        f"_{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
+    )
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(sa.text("DROP DATABASE IF EXISTS airflow_robust_it WITH (FORCE)"))
-            connection.execute(sa.text("CREATE DATABASE airflow_robust_it"))
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(sa.text(f"CREATE DATABASE {name}"))
     except sa.exc.OperationalError as err:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {err}")
         pytest.skip(f"PostgreSQL unreachable: {err}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/airflow_robust_it"
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url
     sa.engine.create_engine(url).dispose()
     with admin.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS airflow_robust_it WITH (FORCE)"))
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()

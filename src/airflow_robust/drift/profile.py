@@ -140,8 +140,8 @@ def numeric_values(series: pd.Series) -> np.ndarray:
 
 
 def value_key(value: float) -> str:
-    """The key of a numeric value in ``values`` frequency tables (``repr`` of the float)."""
-    return repr(float(value))
+    """The key of a numeric value in ``values`` frequency tables (``repr`` of the float; -0.0 is 0.0)."""
+    return repr(float(value) + 0.0)
 
 
 def quantile_bins(finite: np.ndarray, bins: int) -> tuple[np.ndarray, list[int]]:
@@ -200,6 +200,8 @@ def _numeric(series: pd.Series, bins: int, fine_bins: int, sample_limit: int, va
 
 def _categorical(series: pd.Series, max_categories: int) -> CategoricalProfile:
     counts = series.dropna().astype(str).value_counts()
+    # most frequent first, ties by label: the same categories are kept wherever the profile is built
+    counts = counts.iloc[sorted(range(len(counts)), key=lambda i: (-int(counts.iloc[i]), str(counts.index[i])))]
     top = counts.iloc[:max_categories]
     frequencies = {str(k): int(v) for k, v in top.items()}
     rest = int(counts.iloc[max_categories:].sum())

@@ -156,7 +156,14 @@ def accumulate_sql(
             boolean = rel.columns.get(name) == "boolean"
             acc_c.add_counts(_category_counts(connection, q, name, boolean))
             accumulators[name] = acc_c
-    return CurrentData(rows=rows, columns=accumulators, missing=missing)
+    for name in missing:  # as streaming does: an accumulator that saw nothing
+        reference = profile.columns[name]
+        accumulators[name] = (
+            NumericAccumulator(reference, keep_rows)
+            if isinstance(reference, NumericProfile)
+            else CategoricalAccumulator(reference)
+        )
+    return CurrentData(rows=rows, columns={c: accumulators[c] for c in columns}, missing=missing)
 
 
 def _x(q: Any, name: str) -> Any:
@@ -337,7 +344,7 @@ def _category_counts(connection: Any, q: Any, name: str, boolean: bool) -> list[
         .select_from(q)
         .where(column.is_not(None))
         .group_by(label)
-        .order_by(sa.desc("n"), label)
+        .order_by(sa.desc("n"), label.collate("C"))  # ties by code point, as Python sorts
         .limit(MAX_CURRENT_CATEGORIES * 10)
     )
     out = []
