@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test browser lint typecheck pytest ui airflow-ui bench lock clean
+.PHONY: help venv demo test browser jre lint typecheck pytest ui airflow-ui bench lock clean
 
 help:
 	@echo "make demo   - create .venv, install from uv.lock, run the example DAG end to end"
@@ -42,7 +42,7 @@ demo: venv
 	$(BIN)/airflow dags test robust_promotion_auto 2>&1 | tee $(AIRFLOW_HOME)/demo.log | $(BIN)/python scripts/demo_filter.py
 	@$(BIN)/python scripts/demo_summary.py
 
-test: venv browser
+test: venv browser jre
 	$(MAKE) lint typecheck pytest
 
 # The browser test drives Debian's Chromium (never a downloaded browser: no `playwright install`).
@@ -52,6 +52,15 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
 	  ( $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null ); \
+	fi
+
+# The Spark tests need a Java runtime: Debian's, like the browser (pyspark comes from uv.lock).
+jre:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  echo "Installing Debian's default-jre-headless for the Spark tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends default-jre-headless >/dev/null 2>&1 || \
+	  ( $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends default-jre-headless >/dev/null ); \
 	fi
 
 lint: venv

@@ -8,7 +8,7 @@ import sys
 
 import airflow_robust
 
-DOMAIN_PACKAGES = ("data", "drift", "registry", "tracking", "training", "validation", "robustness", "trust")
+DOMAIN_PACKAGES = ("data", "drift", "registry", "tracking", "training", "validation", "robustness", "trust", "spark")
 PURE_MODULES = ("airflow_robust.exceptions", "airflow_robust.params")
 
 

@@ -2,9 +2,12 @@
 
 ``data`` strings are interpreted in one documented order:
 
-1. ``conn_id`` given           -> SQL: ``data`` is a query (``SELECT``/``WITH``) or a table name.
-2. ``package.module:function`` -> an import-path callable returning a DataFrame.
-3. anything else               -> a file or object URI (``/path/x.csv``, ``file://``, ``s3://``, ...).
+1. ``spark:...``               -> Spark reads it (``spark:table:db.name``, ``spark:/data/x.parquet``,
+                                  ``spark:s3a://bucket/path/``, ``spark:sql:SELECT ...``): see
+                                  :mod:`airflow_robust.spark`.
+2. ``conn_id`` given           -> SQL: ``data`` is a query (``SELECT``/``WITH``) or a table name.
+3. ``package.module:function`` -> an import-path callable returning a DataFrame.
+4. anything else               -> a file or object URI (``/path/x.csv``, ``file://``, ``s3://``, ...).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Literal
 
 from airflow_robust.params import looks_like_callable_path
 
-SourceKind = Literal["uri", "sql", "callable"]
+SourceKind = Literal["uri", "sql", "callable", "spark"]
+SPARK_PREFIX = "spark:"
 
 _TABLE = re.compile(r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*){0,2}$")
 _QUERY = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
@@ -45,6 +49,13 @@ class DataSource:
 def describe_source(data: str, *, conn_id: str | None = None, data_format: str | None = None) -> DataSource:
     """Classify ``data`` (see module docstring). Raises ``ValueError`` with the reason."""
     text = data.strip()
+    if text.startswith(SPARK_PREFIX):
+        rest = text[len(SPARK_PREFIX) :]
+        if not rest:
+            raise ValueError("spark: needs a table (spark:table:db.name), a path or a query (spark:sql:SELECT ...)")
+        return DataSource(
+            "spark", rest, format=data_format or (None if rest.startswith(("table:", "sql:")) else infer_format(rest))
+        )
     if conn_id:
         if not (_QUERY.match(text) or _TABLE.match(text)):
             raise ValueError("with a conn_id, data must be a SELECT/WITH query or a table name such as 'schema.table'")

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from airflow_robust.drift.counts import fill_numeric, thresholds_for
 from airflow_robust.drift.current import (
     MAX_CURRENT_CATEGORIES,
     CategoricalAccumulator,
@@ -134,14 +135,14 @@ def accumulate_sql(
         q = rel.subquery
         totals = _totals(connection, q, profile, numeric, categorical)
         rows = int(totals["rows"])
-        thresholds = {c: _thresholds(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
+        thresholds = {c: thresholds_for(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
         buckets = _bucket_counts(connection, q, thresholds)
         accumulators: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
         for name in numeric:
             reference = profile.columns[name]
             assert isinstance(reference, NumericProfile)
             acc = NumericAccumulator(reference, keep_rows)
-            _fill_numeric(acc, rows, totals[name], thresholds[name], buckets.get(name, {}))
+            fill_numeric(acc, rows, totals[name], thresholds[name], buckets.get(name, {}))
             if acc.frequencies is not None:
                 acc.frequencies = _value_counts(connection, q, name)
             if acc.kept is not None:
@@ -221,18 +222,6 @@ def _totals(
     return out
 
 
-def _thresholds(reference: NumericProfile) -> np.ndarray:
-    """Every value a count is needed at, and the float just below each (so ``<`` is exact)."""
-    points: list[float] = [*reference.edges, *(reference.fine_edges or [])]
-    if reference.sample is not None:
-        points += list(reference.sample)
-    if not points:
-        return np.zeros(0)
-    values = np.unique(np.asarray(points, dtype=float))
-    below = np.nextafter(values, -np.inf)
-    return np.unique(np.concatenate([values, below]))
-
-
 def _bucket_counts(connection: Any, q: Any, thresholds: dict[str, np.ndarray]) -> dict[str, dict[int, int]]:
     """Per column: bucket -> count of finite values, one scan for all columns (``GROUPING SETS``)."""
     import sqlalchemy as sa
@@ -264,47 +253,6 @@ def _bucket_counts(connection: Any, q: Any, thresholds: dict[str, np.ndarray]) -
                     out[name][int(bucket)] = int(row["n"])
                 break
     return out
-
-
-def _fill_numeric(
-    acc: NumericAccumulator, rows: int, totals: dict[str, Any], points: np.ndarray, buckets: dict[int, int]
-) -> None:
-    count = int(totals["count"])
-    acc.rows, acc.count, acc.nulls = rows, count, rows - count
-    if count == 0:
-        return
-    acc.total = totals["sum"]
-    acc.minimum, acc.maximum = float(totals["min"]), float(totals["max"])
-    m = len(points)
-    # bucket k (of width_bucket on the negated, reversed points): m -> x <= points[0];
-    # k in 1..m-1 -> points[m-k-1] < x <= points[m-k]; 0 -> x > points[-1]
-    per_interval = np.zeros(m, dtype=np.int64)  # per_interval[j]: points[j-1] < x <= points[j] (j=0: x <= points[0])
-    for bucket, n in buckets.items():
-        if bucket >= 1:
-            per_interval[m - bucket] += n
-    at_most = np.cumsum(per_interval)  # at_most[j] = #(x <= points[j])
-    position = {float(p): j for j, p in enumerate(points)}
-
-    def le(value: float) -> int:
-        return int(at_most[position[float(value)]])
-
-    def lt(value: float) -> int:
-        return int(at_most[position[float(np.nextafter(value, -np.inf))]])
-
-    for edges, tag in ((acc.coarse, "coarse"), (acc.fine, "fine")):
-        if len(edges.edges) == 0:
-            continue
-        below, not_above = lt(edges.edges[0]), le(edges.edges[-1])
-        edges.below, edges.above = below, count - not_above
-        edges.below_distance, edges.above_distance = totals[f"{tag}_below"], totals[f"{tag}_above"]
-        if len(edges.edges) == 1:
-            edges.counts[0] = not_above - below
-            continue
-        cumulative = np.asarray([le(e) for e in edges.edges[1:]], dtype=np.int64)
-        edges.counts = np.diff(np.concatenate([[below], cumulative]))
-    if acc.ref_values is not None and acc.le is not None and acc.lt is not None:
-        acc.le = np.asarray([le(v) for v in acc.ref_values], dtype=np.int64)
-        acc.lt = np.asarray([lt(v) for v in acc.ref_values], dtype=np.int64)
 
 
 def _value_counts(connection: Any, q: Any, name: str) -> Counter[str] | None:
@@ -437,11 +385,11 @@ def _numeric_profile(
             edges=[float(e) for e in edges], counts=[], fine_edges=[float(e) for e in fine_edges],
         )  # fmt: skip
         acc = NumericAccumulator(profile_stub, keep_rows=0)
-        points = _thresholds(profile_stub)
+        points = thresholds_for(profile_stub)
         buckets = _bucket_counts(connection, q, {name: points}).get(name, {})
         totals = {"count": int(count), "sum": 0.0, "min": low, "max": high}
         totals.update({"coarse_below": 0.0, "coarse_above": 0.0, "fine_below": 0.0, "fine_above": 0.0})
-        _fill_numeric(acc, rows, totals, points, buckets)
+        fill_numeric(acc, rows, totals, points, buckets)
         coarse_counts, fine_counts = acc.coarse.with_outer(), acc.fine.with_outer()
     return NumericProfile(
         count=int(count),

@@ -36,6 +36,8 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
         {"robust.model_name": ref.name, "robust.model_version": ref.version, "robust.batch_predict.model_uri": ref.uri}
     )
     op.log.info("Scoring with %s (resolved from %s)", ref.uri, op.model_uri)
+    if str(op.data).startswith("spark:"):
+        return _on_spark(op, owner, ref, run)
     model, flavor = load_uri(ref.uri)
     tally = BatchTally()
     started = time.perf_counter()
@@ -110,6 +112,69 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
     mlflow.log_dict(summary, "batch_predict.json")
     op.log.info("Wrote %d predictions of %s to %s in %.1f s", tally.rows, ref.uri, op.output_uri, seconds)
     return summary
+
+
+def _on_spark(op: BatchPredictOperator, owner: str, ref: Any, run: StageRun) -> dict[str, Any]:
+    """Spark data: ``mlflow.pyfunc.spark_udf`` scores on the cluster and Spark writes ``output_uri``."""
+    import mlflow
+
+    from airflow_robust.data.sources import describe_source, infer_format
+    from airflow_robust.operators._data import spark_frame
+    from airflow_robust.registry.flavors import flavor_of
+    from airflow_robust.registry.models import load_uri
+    from airflow_robust.spark.batch import score_spark
+
+    source = describe_source(op.data, data_format=op.data_format)
+    frame = spark_frame(owner, source)
+    model, _ = load_uri(ref.uri)  # its feature names only; the cluster loads its own copy
+    features, missing = _model_features(op, model, frame.columns)
+    if missing:
+        raise InvalidParameterError(
+            "data", owner, f"data with the model's feature columns (missing {missing})", op.data
+        )
+    passthrough = list(frame.columns) if op.passthrough_columns is None else list(op.passthrough_columns)
+    started = time.perf_counter()
+    written = score_spark(
+        frame,
+        ref.uri,
+        features=features,
+        passthrough=passthrough,
+        output_uri=op.output_uri,
+        model_name=ref.name,
+        version=ref.version,
+        output_format=infer_format(op.output_uri),
+        labels=hasattr(model, "classes_") or getattr(model, "_estimator_type", None) == "classifier",
+    )
+    seconds = time.perf_counter() - started
+    summary: dict[str, Any] = {
+        "model_uri": ref.uri,
+        "requested_model_uri": op.model_uri,
+        "model_name": ref.name,
+        "version": ref.version,
+        "alias": ref.alias,
+        "output_uri": op.output_uri,
+        "columns": written["columns"],
+        "rows": written["rows"],
+        "prediction_counts": written["prediction_counts"],
+        "engine": "spark",
+        "seconds": round(seconds, 3),
+        "run_id": run.run_id,
+    }
+    mlflow.log_params({"model_uri": ref.uri, "data": str(op.data)[:500], "engine": "spark", "flavor": flavor_of(model)})
+    mlflow.log_metrics({"rows": written["rows"], "seconds": seconds})
+    mlflow.log_dict(summary, "batch_predict.json")
+    op.log.info("Spark wrote %d predictions of %s to %s in %.1f s", written["rows"], ref.uri, op.output_uri, seconds)
+    return summary
+
+
+def _model_features(op: BatchPredictOperator, model: Any, columns: list[str]) -> tuple[list[str], list[str]]:
+    from airflow_robust.operators._data import model_features
+
+    class _Columns:  # model_features reads only .columns
+        def __init__(self, names: list[str]) -> None:
+            self.columns = names
+
+    return model_features(op.features, model, _Columns(columns), target="")
 
 
 def _features(op: BatchPredictOperator, model: Any, chunk: Any, owner: str) -> list[str]:

@@ -35,9 +35,33 @@ def load(
         ) from err
     engine = sql_engine(conn_id) if source.kind == "sql" and conn_id else None
     try:
+        if source.kind == "spark":  # a step that needs the rows in pandas (training, scoring two models)
+            return source, _spark_to_pandas(source, allow_empty)
         return source, load_frame(source, opener=_open, engine=engine, allow_empty=allow_empty)
     except DataError as err:
         raise _named(err, owner, parameter) from None
+
+
+def spark_frame(owner: str, source: DataSource, parameter: str = "data") -> Any:
+    """The Spark DataFrame of a ``spark:`` reference; errors name ``parameter``."""
+    from airflow_robust.spark.session import read, spark_session
+
+    try:
+        return read(spark_session(), source.location, source.format)
+    except DataError as err:
+        raise _named(err, owner, parameter) from None
+
+
+def _spark_to_pandas(source: DataSource, allow_empty: bool) -> pd.DataFrame:
+    from airflow_robust.data.columns import check_shape
+    from airflow_robust.exceptions import EmptyDataError
+    from airflow_robust.spark.session import read, spark_session
+
+    frame: pd.DataFrame = read(spark_session(), source.location, source.format).toPandas()
+    check_shape(frame, source.display)
+    if len(frame) == 0 and not allow_empty:
+        raise EmptyDataError(f"The data at {source.display} has no rows.", source=source.display)
+    return frame
 
 
 def stream(

@@ -67,7 +67,7 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
         keep_rows=int(op.keep_rows),
     )
     started = time.perf_counter()
-    pushed = None if model is not None else _pushdown(op, owner, profile, spec)
+    pushed = _pushdown(op, owner, profile, spec, scoring=model is not None)
     chunks = stream(
         owner,
         op.current,
@@ -105,7 +105,7 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
     seconds = time.perf_counter() - started
     run_url = config.run_url(run.experiment_id, run.run_id)
     summary = _summary(op, reference, result, run, seconds)
-    summary["engine"] = "database" if pushed is not None else "streamed"
+    summary["engine"] = "streamed" if pushed is None else ("spark" if op.current.startswith("spark:") else "database")
     summary["report_uri"] = _log(result, summary)
     op.log.info("%s (%.1f s)", summary["reason"], seconds)
     if reference.model is not None:
@@ -128,11 +128,12 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
     )
 
 
-def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any) -> Any:
-    """The current data's accumulators computed in its database (PostgreSQL), or ``None`` to stream it.
+def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any, *, scoring: bool) -> Any:
+    """The current data's accumulators computed where it lives (Spark, PostgreSQL), or ``None`` to stream it.
 
-    Used when ``current`` is SQL with ``conn_id`` and no model has to score its rows; the verdicts
-    are the streamed ones (the counts are equal, tested), only kilobytes leave the database.
+    Spark data (``spark:...``) is always counted on the cluster; SQL data with ``conn_id`` inside
+    PostgreSQL when no model has to score its rows. The verdicts are the streamed ones (the counts
+    are equal, tested); only counts leave the engine.
     """
     from airflow_robust.data.sources import describe_source
     from airflow_robust.drift.sql import accumulate_sql, columns_of, pushdown_supported
@@ -142,7 +143,10 @@ def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any) -> 
         source = describe_source(op.current, conn_id=op.conn_id, data_format=op.data_format)
     except ValueError:
         return None  # the streamed path names the problem
-    if source.kind != "sql" or not op.conn_id:
+    target = [spec.target] if spec.target and spec.target in profile.columns else []
+    if source.kind == "spark":
+        return _on_spark(op, owner, source, profile, [*spec.columns, *target], spec.keep_rows, scoring)
+    if scoring or source.kind != "sql" or not op.conn_id:
         return None
     engine = sql_engine(op.conn_id)
     if not pushdown_supported(engine):
@@ -153,7 +157,6 @@ def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any) -> 
     from airflow_robust.exceptions import DataSourceError, StorageUnavailable
     from airflow_robust.tracking.connectivity import is_unreachable_text
 
-    target = [spec.target] if spec.target and spec.target in profile.columns else []
     try:
         if profile.model and "prediction" in columns_of(engine, source.location, is_table=source.is_table):
             return None  # predictions in the table: the model view needs its rows
@@ -182,6 +185,25 @@ def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any) -> 
         current.rows,
         spec.keep_rows,
     )
+    return current
+
+
+def _on_spark(
+    op: MonitorDriftOperator, owner: str, source: Any, profile: Any, columns: list[str], keep_rows: int, scoring: bool
+) -> Any:
+    from airflow_robust.exceptions import EmptyDataError
+    from airflow_robust.operators._data import spark_frame
+    from airflow_robust.spark.drift import accumulate_spark
+
+    if scoring:
+        op.log.warning(
+            "Spark data is not scored by the model here (score_model applies to data this worker reads): "
+            "write predictions with BatchPredictOperator and monitor them with predictions=..."
+        )
+    current = accumulate_spark(spark_frame(owner, source, "current"), profile, columns, keep_rows=keep_rows)
+    if current.rows == 0:
+        raise EmptyDataError(f"The 'current' parameter of {owner} cannot be used: {source.display} has no rows.")
+    op.log.info("Drift counts computed by Spark over %s rows", current.rows)
     return current
 
 

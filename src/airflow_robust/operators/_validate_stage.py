@@ -40,6 +40,8 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
     with tempfile.TemporaryDirectory(prefix="airflow-robust-docs-") as docs_dir:
         if source.kind == "sql":
             summary, passed, reason = _validate_sql(op, owner, source, specs, name, docs_dir)
+        elif source.kind == "spark":
+            summary, passed, reason = _validate_spark(op, owner, source, specs, name, docs_dir)
         else:
             summary, passed, reason = _validate_frame(op, owner, source, specs, name, docs_dir)
         if os.path.exists(os.path.join(docs_dir, "index.html")):
@@ -161,6 +163,31 @@ def _validate_sql(
     outcome = validate_sql(
         url, query=relation, table=None if relation else source.location, specs=specs, name=name, docs_dir=docs_dir
     )
+    summary = _summary(outcome, rows=rows, quarantined=None, clean=None)
+    _log(outcome, summary)
+    return summary, outcome.success, _reason(outcome)
+
+
+def _validate_spark(
+    op: ValidateDataOperator, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
+) -> tuple[dict[str, Any], bool, str]:
+    """GX's Spark data source evaluates the expectations on the cluster; only results come back."""
+    from airflow_robust.operators._data import spark_frame
+    from airflow_robust.validation.engine import validate_spark
+
+    for parameter in ("quarantine_uri", "clean_uri"):
+        if getattr(op, parameter):
+            raise InvalidParameterError(
+                parameter,
+                owner,
+                "None for Spark data (validation runs on the cluster; rows are not pulled out of it)",
+                getattr(op, parameter),
+            )
+    frame = spark_frame(owner, source)
+    rows = int(frame.count())
+    if rows == 0 and not op.allow_empty:
+        return _empty_summary(), False, f"{source.display} has no rows (allow_empty=False)"
+    outcome = validate_spark(frame, specs, name=name, docs_dir=docs_dir)
     summary = _summary(outcome, rows=rows, quarantined=None, clean=None)
     _log(outcome, summary)
     return summary, outcome.success, _reason(outcome)

@@ -103,6 +103,16 @@ def validate_frame(
     return _run(context, batch_definition, specs, name, {"dataframe": frame}, docs_dir)
 
 
+def validate_spark(
+    frame: Any, specs: Sequence[ExpectationSpec], *, name: str, docs_dir: str | None = None
+) -> ValidationOutcome:
+    """Validate a Spark DataFrame through GX's Spark data source: the cluster evaluates, no rows come back."""
+    context = _context(docs_dir)
+    asset = context.data_sources.add_spark(f"{name}-source").add_dataframe_asset(f"{name}-asset")
+    batch_definition = asset.add_batch_definition_whole_dataframe(f"{name}-batch")
+    return _run(context, batch_definition, specs, name, {"dataframe": frame}, docs_dir)
+
+
 def validate_sql(
     connection_string: str,
     *,
@@ -186,26 +196,61 @@ def _run(
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{name}-validation", data=batch_definition, suite=suite)
     )
-    actions: list[Any] = [gx.checkpoint.actions.UpdateDataDocsAction(name="docs")] if docs_dir else []
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
             name=f"{name}-checkpoint",
             validation_definitions=[definition],
-            actions=actions,
-            result_format={"result_format": "COMPLETE", "partial_unexpected_count": FAILED_EXAMPLES},
+            actions=[],
+            result_format={
+                "result_format": "COMPLETE",
+                "partial_unexpected_count": FAILED_EXAMPLES,
+                # a pandas filter expression listing every failing row index: megabytes at millions of rows
+                "return_unexpected_index_query": False,
+            },
         )
     )
     result = checkpoint.run(batch_parameters=batch_parameters)
-    validation = next(iter(result.run_results.values()))
+    key, validation = next(iter(result.run_results.items()))
     by_key = {_key(spec.type, spec.kwargs): spec for spec in specs}
-    outcomes = [_outcome(r, by_key) for r in validation.results]
+    outcomes = [_outcome(r, by_key) for r in validation.results]  # full row indexes, for the quarantine file
+    truncated = cap_lists(validation)  # what is written and rendered stays small, whatever the data size
     docs_index = None
     if docs_dir:
         import os
 
+        context.validation_results_store.set(key, validation)
+        context.build_data_docs()
         candidate = os.path.join(docs_dir, "index.html")
         docs_index = candidate if os.path.exists(candidate) else None
-    return ValidationOutcome(outcomes=outcomes, result_json=validation.to_json_dict(), docs_index=docs_index)
+    result_json = validation.to_json_dict()
+    if truncated:
+        result_json.setdefault("meta", {})["airflow_robust_truncated"] = truncated
+    return ValidationOutcome(outcomes=outcomes, result_json=result_json, docs_index=docs_index)
+
+
+#: lists in a validation result that grow with the number of failing rows
+GROWING = ("unexpected_list", "unexpected_index_list", "partial_unexpected_index_list", "unexpected_rows")
+MAX_LISTED = 200
+
+
+def cap_lists(validation: Any, limit: int = MAX_LISTED) -> dict[str, int]:
+    """Truncate row-level lists in every expectation result to ``limit`` entries (in place).
+
+    Returns ``"<expectation index>.<list>" -> original length`` for what was cut. The counts
+    (``unexpected_count``, ``unexpected_percent``) stay exact; the full row indexes live in the
+    quarantine file, not in the JSON or the Data Docs page.
+    """
+    truncated: dict[str, int] = {}
+    for index, item in enumerate(validation.results):
+        details = item.result
+        if not isinstance(details, dict):
+            continue
+        for name in GROWING:
+            values = details.get(name)
+            if isinstance(values, list) and len(values) > limit:
+                truncated[f"{index}.{name}"] = len(values)
+                details[name] = values[:limit]
+    return truncated
 
 
 def _outcome(result: Any, by_key: dict[str, ExpectationSpec]) -> ExpectationOutcome:

@@ -1,0 +1,181 @@
+"""Drift counts as Spark aggregations: the same accumulators streaming builds, only counts leave the cluster.
+
+One aggregation computes counts, sums, minima, maxima and the distances beyond the outer edges of
+every monitored column; one ``Bucketizer`` pass and one ``groupBy`` count every numeric column's
+values between the thresholds of :func:`airflow_robust.drift.counts.thresholds_for` (splits on the
+negated values, so the intervals are right-closed, numbered as ``width_bucket`` numbers them);
+low-cardinality and categorical columns are ``groupBy`` counts; while a column has at most
+``keep_rows`` finite values they are collected, keeping the Wasserstein distance exact.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from airflow_robust.drift.counts import fill_numeric, thresholds_for
+from airflow_robust.drift.current import MAX_CURRENT_CATEGORIES, CategoricalAccumulator, CurrentData, NumericAccumulator
+from airflow_robust.drift.profile import NumericProfile, ReferenceProfile, value_key
+
+
+def _x(name: str) -> Any:
+    from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
+
+    return F.col(f"`{name}`").cast("double")
+
+
+def _finite(name: str) -> Any:
+    from pyspark.sql import functions as F  # noqa: N812
+
+    x = _x(name)
+    return x.isNotNull() & ~F.isnan(x) & (F.abs(x) < float("inf"))
+
+
+def accumulate_spark(
+    frame: Any, profile: ReferenceProfile, columns: Sequence[str], *, keep_rows: int = 100_000
+) -> CurrentData:
+    """The accumulators of ``columns`` for the Spark DataFrame ``frame`` (see the module docstring)."""
+    present = [c for c in columns if c in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
+    numeric = [c for c in present if isinstance(profile.columns[c], NumericProfile)]
+    categorical = [c for c in present if c not in numeric]
+    kinds = dict(frame.dtypes)
+    totals, rows = _totals(frame, profile, numeric, categorical)
+    thresholds = {c: thresholds_for(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
+    buckets = _buckets(frame, thresholds)
+    accumulators: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
+    for name in numeric:
+        reference = profile.columns[name]
+        assert isinstance(reference, NumericProfile)
+        acc = NumericAccumulator(reference, keep_rows)
+        fill_numeric(acc, rows, totals[name], thresholds[name], buckets.get(name, {}))
+        if acc.frequencies is not None:
+            acc.frequencies = _value_counts(frame, name)
+        if acc.kept is not None:
+            acc.kept = _kept(frame, name) if acc.count <= keep_rows else None
+        accumulators[name] = acc
+    for name in categorical:
+        reference = profile.columns[name]
+        acc_c = CategoricalAccumulator(reference)  # type: ignore[arg-type]
+        acc_c.rows, acc_c.nulls = rows, rows - int(totals[name]["count"])
+        acc_c.add_counts(_category_counts(frame, name, kinds.get(name) == "boolean"))
+        accumulators[name] = acc_c
+    for name in missing:
+        reference = profile.columns[name]
+        accumulators[name] = (
+            NumericAccumulator(reference, keep_rows)
+            if isinstance(reference, NumericProfile)
+            else CategoricalAccumulator(reference)
+        )
+    return CurrentData(rows=rows, columns={c: accumulators[c] for c in columns}, missing=missing)
+
+
+def _totals(
+    frame: Any, profile: ReferenceProfile, numeric: list[str], categorical: list[str]
+) -> tuple[dict[str, dict[str, Any]], int]:
+    from pyspark.sql import functions as F  # noqa: N812
+
+    aggregates = [F.count(F.lit(1)).alias("rows")]
+    for index, name in enumerate(numeric):
+        x, ok = _x(name), _finite(name)
+        aggregates += [
+            F.count(F.when(ok, 1)).alias(f"n{index}"),
+            F.sum(F.when(ok, x)).alias(f"s{index}"),
+            F.min(F.when(ok, x)).alias(f"lo{index}"),
+            F.max(F.when(ok, x)).alias(f"hi{index}"),
+        ]
+        reference = profile.columns[name]
+        assert isinstance(reference, NumericProfile)
+        for tag, edges in (("c", reference.edges), ("f", reference.fine_edges or reference.edges)):
+            if edges:
+                low, high = float(edges[0]), float(edges[-1])
+                aggregates += [
+                    F.sum(F.when(ok & (x < low), F.lit(low) - x)).alias(f"{tag}b{index}"),
+                    F.sum(F.when(ok & (x > high), x - F.lit(high))).alias(f"{tag}a{index}"),
+                ]
+    for index, name in enumerate(categorical):
+        aggregates.append(F.count(F.col(f"`{name}`")).alias(f"k{index}"))
+    row = frame.agg(*aggregates).collect()[0].asDict()
+    out: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(numeric):
+        out[name] = {
+            "count": row[f"n{index}"] or 0,
+            "sum": float(row[f"s{index}"] or 0.0),
+            "min": row[f"lo{index}"],
+            "max": row[f"hi{index}"],
+            **{
+                key: float(row.get(f"{tag}{side}{index}") or 0.0)
+                for key, tag, side in (
+                    ("coarse_below", "c", "b"),
+                    ("coarse_above", "c", "a"),
+                    ("fine_below", "f", "b"),
+                    ("fine_above", "f", "a"),
+                )
+            },
+        }
+    for index, name in enumerate(categorical):
+        out[name] = {"count": row[f"k{index}"] or 0}
+    return out, int(row["rows"])
+
+
+def _buckets(frame: Any, thresholds: dict[str, np.ndarray]) -> dict[str, dict[int, int]]:
+    from pyspark.ml.feature import Bucketizer
+    from pyspark.sql import functions as F  # noqa: N812
+
+    names = [name for name, points in thresholds.items() if len(points)]
+    if not names:
+        return {}
+    negated = frame.select(
+        *[
+            F.when(_finite(name), -_x(name)).otherwise(F.lit(float("nan"))).alias(f"v{i}")
+            for i, name in enumerate(names)
+        ]
+    )
+    splits = [[-float("inf"), *[-float(t) for t in thresholds[name][::-1]], float("inf")] for name in names]
+    bucketizer = Bucketizer(
+        splitsArray=splits,
+        inputCols=[f"v{i}" for i in range(len(names))],
+        outputCols=[f"b{i}" for i in range(len(names))],
+        handleInvalid="keep",  # NaN (the non-finite values) go to an extra bucket, ignored below
+    )
+    pairs = bucketizer.transform(negated).select(
+        F.explode(
+            F.array(*[F.struct(F.lit(i).alias("c"), F.col(f"b{i}").alias("b")) for i in range(len(names))])
+        ).alias("p")
+    )
+    out: dict[str, dict[int, int]] = {name: {} for name in names}
+    for row in pairs.groupBy("p.c", "p.b").count().collect():
+        name, bucket = names[int(row["c"])], int(row["b"])
+        if bucket <= len(thresholds[name]):  # m + 1 is the bucket of NaN
+            out[name][bucket] = int(row["count"])
+    return out
+
+
+def _value_counts(frame: Any, name: str) -> Counter[str] | None:
+    x = _x(name)
+    rows = frame.where(_finite(name)).groupBy(x.alias("v")).count().limit(MAX_CURRENT_CATEGORIES + 1).collect()
+    if len(rows) > MAX_CURRENT_CATEGORIES:
+        return None
+    return Counter({value_key(float(r["v"])): int(r["count"]) for r in rows})
+
+
+def _kept(frame: Any, name: str) -> list[np.ndarray]:
+    values = [float(r[0]) for r in frame.where(_finite(name)).select(_x(name)).collect()]
+    return [np.asarray(values, dtype=float)] if values else []
+
+
+def _category_counts(frame: Any, name: str, boolean: bool) -> list[tuple[str, int]]:
+    from pyspark.sql import functions as F  # noqa: N812
+
+    column = F.col(f"`{name}`")
+    rows = frame.where(column.isNotNull()).groupBy(column.cast("string").alias("v")).count().collect()
+    counts = []
+    for row in rows:
+        text = str(row["v"])
+        if boolean:  # pandas writes booleans as True/False, Spark as true/false
+            text = {"true": "True", "false": "False"}.get(text, text)
+        counts.append((text, int(row["count"])))
+    return sorted(counts, key=lambda item: (-item[1], item[0]))
