@@ -363,3 +363,39 @@ def test_malformed_suite_file(mlflow_store: dict[str, str], tmp_path: Path) -> N
         )
     )
     assert isinstance(err, InvalidParameterError) and "cannot be parsed" in str(err)
+
+
+def test_results_stay_small_when_many_rows_fail_and_the_quarantine_keeps_them_all(
+    mlflow_store: dict[str, str], tmp_path: Path
+) -> None:
+    import json
+
+    import numpy as np
+
+    rows = 60_000
+    frame = pd.DataFrame({"reading": np.random.default_rng(0).normal(size=rows), "id": np.arange(rows)})
+    data = write_csv(frame, tmp_path / "readings.csv")
+    quarantine = str(tmp_path / "quarantine.csv")
+    result, _, err = run(
+        ValidateDataOperator(
+            task_id="validate",
+            data=data,
+            expectations=[
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {"column": "reading", "min_value": -1, "max_value": 1},
+                }
+            ],
+            quarantine_uri=quarantine,
+            on_failure="warn",
+        )
+    )
+    assert err is None and result is not None
+    failing = int((frame["reading"].abs() > 1).sum())
+    assert result["failed_expectations"][0]["unexpected_count"] == failing > 10_000
+    assert len(pd.read_csv(quarantine)) == failing  # every failing row, by id
+    client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
+    stored = Path(client.download_artifacts(result["run_id"], "validation_result.json", str(tmp_path)))
+    assert stored.stat().st_size < 50_000, stored.stat().st_size
+    truncated = json.loads(stored.read_text())["meta"]["airflow_robust_truncated"]
+    assert truncated["0.unexpected_index_list"] == failing  # cut in the JSON, complete in the quarantine file
