@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from airflow_robust.drift.current import CategoricalAccumulator, CurrentData, NumericAccumulator, accumulate
+from airflow_robust.drift.current import CategoricalAccumulator, CurrentData, NumericAccumulator, accumulate, merge
 from airflow_robust.drift.detect import compare
 from airflow_robust.drift.profile import CategoricalProfile, ReferenceProfile, build_profile
-from airflow_robust.drift.sql import accumulate_sql, merge, profile_sql, pushdown_supported
+from airflow_robust.drift.sql import accumulate_sql, profile_sql, pushdown_supported
 from airflow_robust.operators.monitor import MonitorDriftOperator
 from tests.helpers import TaskInstanceStandIn, context_for, seattle_weather
 

@@ -207,3 +207,56 @@ def accumulate(
                 accumulator.add(chunk[name])
     missing = [name for name in columns if name not in seen]
     return CurrentData(rows=rows, columns=accumulators, missing=missing)
+
+
+def merge(first: CurrentData, second: CurrentData) -> CurrentData:
+    """Accumulators of two partitions of the current data, merged exactly (counts and sums add up).
+
+    Both must have been accumulated against the same reference profile. Raw values kept for an
+    exact Wasserstein distance stay only while the merged count is within ``keep_rows``.
+    """
+    columns: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
+    for name, left in first.columns.items():
+        right = second.columns.get(name)
+        if right is None:
+            columns[name] = left
+            continue
+        columns[name] = _merge_numeric(left, right) if isinstance(left, NumericAccumulator) else _merge_cat(left, right)  # type: ignore[arg-type]
+    for name, right in second.columns.items():
+        columns.setdefault(name, right)
+    missing = [c for c in first.missing if c in second.missing]
+    return CurrentData(rows=first.rows + second.rows, columns=columns, missing=missing)
+
+
+def _merge_numeric(left: NumericAccumulator, right: NumericAccumulator) -> NumericAccumulator:
+    out = NumericAccumulator(left.reference, left.keep_rows)
+    out.rows, out.nulls, out.count = left.rows + right.rows, left.nulls + right.nulls, left.count + right.count
+    out.total = left.total + right.total
+    out.minimum, out.maximum = min(left.minimum, right.minimum), max(left.maximum, right.maximum)
+    for name in ("coarse", "fine"):
+        a, b, target = getattr(left, name), getattr(right, name), getattr(out, name)
+        if list(a.edges) != list(b.edges):
+            raise ValueError("cannot merge accumulators of different reference profiles")
+        target.counts = a.counts + b.counts
+        target.below, target.above = a.below + b.below, a.above + b.above
+        target.below_distance = a.below_distance + b.below_distance
+        target.above_distance = a.above_distance + b.above_distance
+    if left.le is not None and right.le is not None and left.lt is not None and right.lt is not None:
+        out.le, out.lt = left.le + right.le, left.lt + right.lt
+    if left.frequencies is not None and right.frequencies is not None:
+        merged = left.frequencies + right.frequencies
+        out.frequencies = merged if len(merged) <= MAX_CURRENT_CATEGORIES else None
+    else:
+        out.frequencies = None
+    if left.kept is not None and right.kept is not None and out.count <= out.keep_rows:
+        out.kept = [*left.kept, *right.kept]
+    else:
+        out.kept = None
+    return out
+
+
+def _merge_cat(left: CategoricalAccumulator, right: CategoricalAccumulator) -> CategoricalAccumulator:
+    out = CategoricalAccumulator(left.reference)
+    out.rows, out.nulls = left.rows + right.rows, left.nulls + right.nulls
+    out.add_counts([*left.frequencies.items(), *right.frequencies.items()])
+    return out
