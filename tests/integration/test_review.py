@@ -9,6 +9,7 @@ may not approve (separation of duties); no answer in time rejects.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -91,6 +92,14 @@ def test_an_airflow_user_approves_and_is_named_everywhere(stack: Stack) -> None:
     run_id = stack.trigger(dag_id)
     _awaiting(stack, dag_id, run_id)
     version = str(stack.xcom(dag_id, run_id, "train")["version"])
+    # the notifier was told, with the Required Actions page of this very task as the deep link
+    sent = [json.loads(line) for line in (stack.root / "data" / "notifications.jsonl").read_text().splitlines()]
+    told = [n for n in sent if n["review"]["version"] == version]
+    assert len(told) == 1, sent
+    link = f"{stack.api_url}/dags/{dag_id}/runs/{run_id}/tasks/review/required_actions"
+    assert told[0]["review"]["airflow_url"].startswith(link), told
+    assert told[0]["message"].startswith(f"Review {model} v{version}: {link}")
+    assert told[0]["review"]["mlflow_url"].endswith(f"/#/models/{model}/versions/{version}")
     response = stack.respond(dag_id, run_id, "review", "Approve", REVIEWER_USER)
     assert response.status_code == 200, response.text
     assert response.json()["responded_by"] == {"id": REVIEWER_USER, "name": REVIEWER_USER}

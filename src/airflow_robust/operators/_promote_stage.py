@@ -139,6 +139,24 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
     finally:
         if not keep_lease:
             release(client, lease)
+    if outcome in op.notify_on and op.notifiers:
+        from airflow_robust.operators._notify import as_list, notify
+
+        review = {
+            "model": name,
+            "version": candidate,
+            "decision": outcome,
+            "reason": decision.reason,
+            "champion_version": champion,
+            "alias": op.champion_alias,
+            "mlflow_url": config.model_version_url(name, candidate),
+            "run_url": run_url,
+            "airflow_url": None,
+        }
+        errors = notify(as_list(op.notifiers), context, review, op.log)
+        summary["notified"] = not errors
+        if errors:
+            summary["notify_errors"] = errors
     return conclude(
         gate="promotion",
         passed=decision.promotable,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.operators._notify import NOTIFIERS
 from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
 from airflow_robust.params import (
     VERSION,
@@ -63,6 +64,9 @@ class PromoteModelOperator(LeasedOperator):
     :param lease_ttl: seconds a promotion lease lives (auto approval keeps it until deploy); 1800.
     :param lease_wait: seconds to wait in the task for the lease before rescheduling it (no worker slot is
         held while rescheduled); 60.
+    :param notifiers: Airflow notifiers (``BaseNotifier``: Slack, SMTP, your own) told of the decision, with
+        ``airflow_robust.mlflow_url`` (the version page) and the rest of :mod:`airflow_robust.operators._notify`
+        in their template context. :param notify_on: decisions that notify; default ``("pending_approval",)``.
 
     Returns (XCom) ``decision`` (``promoted`` | ``pending_approval`` | ``rejected``), ``checks``,
     ``champion_version``, ``candidate_version``, ``rubber_stamp``, ``data_digest``, ``run_id``.
@@ -102,6 +106,8 @@ class PromoteModelOperator(LeasedOperator):
         "lease_ttl": number_in(10, 7 * 24 * 3600),
         "lease_wait": number_in(0, 24 * 3600),
         "write_description": boolean(),
+        "notifiers": NOTIFIERS,
+        "notify_on": str_list(),
     }
 
     def __init__(
@@ -128,6 +134,8 @@ class PromoteModelOperator(LeasedOperator):
         lease_ttl: float = 1800,
         lease_wait: float = 60,
         write_description: bool = True,
+        notifiers: Any = None,
+        notify_on: Sequence[str] = ("pending_approval",),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -152,6 +160,8 @@ class PromoteModelOperator(LeasedOperator):
         self.lease_ttl = lease_ttl
         self.lease_wait = lease_wait
         self.write_description = write_description
+        self.notifiers = notifiers
+        self.notify_on = notify_on
 
     def check_parameters(self) -> None:
         from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
@@ -174,6 +184,11 @@ class PromoteModelOperator(LeasedOperator):
                 raise InvalidParameterError(
                     "rules", owner, f"rules on metrics this task can compute {list(KNOWN_METRICS)}", unknown
                 )
+        unknown_decisions = sorted(set(self.notify_on) - {"promoted", "pending_approval", "rejected"})
+        if unknown_decisions:
+            raise InvalidParameterError(
+                "notify_on", owner, "decisions among 'promoted', 'pending_approval', 'rejected'", unknown_decisions
+            )
         if self.champion_alias == self.challenger_alias:
             raise InvalidParameterError(
                 "challenger_alias",

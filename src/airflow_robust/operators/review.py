@@ -38,7 +38,9 @@ class ModelReviewOperator(ApprovalOperator):
         with access to the DAG. For an N-of-M quorum give N review tasks the same M users and
         ``DeployModelOperator(min_approvals=N)``: one person answering twice counts once.
     :param response_timeout: no answer within this time means rejection; default 7 days.
-    :param notifiers: Airflow notifiers told when the review is requested (e.g. Slack, SMTP).
+    :param notifiers: Airflow notifiers told when the review is requested (e.g. Slack, SMTP); their templates
+        see ``airflow_robust`` (``model``, ``version``, ``reason``, ``mlflow_url``, ``airflow_url``: the
+        Required Actions page where the reviewer answers).
     :param mlflow_conn_id: default ``mlflow_default``. :param signing_conn_id: default ``airflow_robust_signing``.
 
     The body shows the promotion's decision as signed by the promotion gate (not the editable MLflow
@@ -92,12 +94,20 @@ class ModelReviewOperator(ApprovalOperator):
     def execute(self, context: Any) -> Any:
         try:
             validate(type(self).__name__, self.PARAMETERS, self.parameter_values())
-            self.subject, self.body = self._request(context)
+            self.subject, self.body, review = self._request(context)
         except AirflowRobustError as err:
             raise for_airflow(err) from err
+        from airflow_robust.operators._notify import CONTEXT_KEY
+
+        try:  # the Required Actions page: the deep link a notifier sends
+            review["airflow_url"] = self.generate_link_to_ui_from_context(context=context)
+        except Exception as err:  # noqa: BLE001 - no [api] base_url: the MLflow link still goes out
+            self.log.warning("No link to the Airflow UI for notifiers (%s); set [api] base_url", err)
+            review["airflow_url"] = None
+        context[CONTEXT_KEY] = review  # what `notifiers` see as {{ airflow_robust.* }}
         return super().execute(context)
 
-    def _request(self, context: Any) -> tuple[str, str]:
+    def _request(self, context: Any) -> tuple[str, str, dict[str, Any]]:
         """Subject and Markdown body from the *verified* promotion decision (fails closed if it does not verify)."""
         from airflow_robust.exceptions import EvidenceError
         from airflow_robust.hooks.mlflow import MlflowHook
@@ -133,7 +143,17 @@ class ModelReviewOperator(ApprovalOperator):
         if self.separation_of_duties and triggered:
             lines += ["", f"Separation of duties: **{triggered}** triggered this DAG run and may not approve it."]
         subject = f"Approve {name} version {version} for @{alias}?"
-        return subject, "\n".join(lines)
+        review = {
+            "model": name,
+            "version": version,
+            "decision": "pending_approval",
+            "reason": str(decision.get("reason", "")),
+            "champion_version": decision.get("champion_version"),
+            "alias": alias,
+            "mlflow_url": config.model_version_url(name, version),
+            "run_url": decision.get("run_url"),
+        }
+        return subject, "\n".join(lines), review
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         from airflow_robust.hooks.mlflow import MlflowHook
