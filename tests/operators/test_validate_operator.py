@@ -80,6 +80,16 @@ def test_corrupted_data_fails_closed_quarantines_exactly_the_bad_rows(
     summary, _ti, err = run(op)
     assert isinstance(err, DataValidationFailed) and isinstance(err, AirflowFailException)
     assert "temp_max" in str(err) and "precipitation" in str(err)
+    # readable from the task log: one line per failed expectation with counts, then where to look
+    lines = str(err).splitlines()
+    assert lines[0] == "validation gate failed: 3 critical expectation(s) failed:", lines
+    assert any(
+        line.startswith("  - expect_column_values_to_not_be_null(temp_max): 2 of ") and "rows unexpected" in line
+        for line in lines
+    ), lines
+    quarantine_line = f"Quarantined 4 row(s) (with the failed checks): {tmp_path / 'out' / 'quarantine.csv'}"
+    assert quarantine_line in lines, lines
+    assert any(line.startswith("Data Docs: ") and line.endswith("index.html") for line in lines), lines
     assert err.summary["success"] is False
     assert summary is not None and summary["success"] is False and summary["status"] == "failed"
     assert summary["quarantined_rows"] == 4 and summary["clean_rows"] == len(frame) - 4
@@ -106,6 +116,11 @@ def test_renamed_column_fails_the_gate_and_names_the_column(mlflow_store: dict[s
     assert summary is not None
     failed = " ".join(json.dumps(f) for f in summary["failed_expectations"])
     assert "temp_max" in failed and "expect_table_columns_to_match_set" in failed
+    # the message itself names the missing and the unexpected column
+    assert (
+        "  - expect_table_columns_to_match_set: missing column(s) 'temp_max'; unexpected column(s) 'tmax' (renamed?)"
+        in str(err).splitlines()
+    ), str(err)
 
 
 def test_warnings_are_reported_but_do_not_close_the_gate(mlflow_store: dict[str, str], tmp_path: Path) -> None:

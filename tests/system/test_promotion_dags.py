@@ -129,6 +129,7 @@ def test_monitoring_emits_the_retrain_event_only_for_a_drifted_batch(airflow_db:
     )
     summary = calm.get_task_instance("monitor").xcom_pull(task_ids="monitor")
     assert summary["drift"] is False and summary["dataset_drift"] is False, summary["reason"]
+    assert summary["drifted_columns"] == [], summary  # a normal batch raises no alarm on any column
     scored = calm.get_task_instance("score").xcom_pull(task_ids="score")
     assert scored["model_uri"] == f"models:/{MODEL}/{champion}"
     assert len(_retrain_events()) == before  # no drift, no retraining

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -48,6 +49,8 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
             mlflow.log_artifacts(docs_dir, "data_docs")
             summary["report_uri"] = f"{mlflow.get_artifact_uri('data_docs')}/index.html"
     summary["run_id"] = run.run_id
+    if not passed:
+        reason = "\n".join([reason, *_where(summary, op)])
     binding = _bind_model_version(op)
     if binding is not None:
         point_version(
@@ -249,21 +252,82 @@ def _log(outcome: Any, summary: dict[str, Any]) -> None:
 
 
 def _reason(outcome: Any) -> str:
+    """One line when the gate passes; else a headline and one line per failed expectation, naming its columns."""
     critical = [o for o in outcome.failed if o.spec.severity == "critical"]
     warnings = [o for o in outcome.failed if o.spec.severity != "critical"]
     if not critical:
-        suffix = f"; {len(warnings)} warning(s): {_names(warnings)}" if warnings else ""
+        suffix = f"; {len(warnings)} warning(s): {', '.join(o.spec.label for o in warnings[:5])}" if warnings else ""
         return f"all {len(outcome.outcomes)} critical expectations passed{suffix}"
-    return f"{len(critical)} critical expectation(s) failed: {_names(critical)}"
+    lines = [f"{len(critical)} critical expectation(s) failed:"]
+    lines += [f"  - {_what_failed(item)}" for item in critical[:LISTED]]
+    if len(critical) > LISTED:
+        lines.append(f"  - ... and {len(critical) - LISTED} more (validation_result.json has them all)")
+    if warnings:
+        lines.append(f"{len(warnings)} warning(s): {', '.join(o.spec.label for o in warnings[:LISTED])}")
+    return "\n".join(lines)
 
 
-def _names(items: list[Any], limit: int = 5) -> str:
-    shown = []
-    for item in items[:limit]:
-        detail = item.error or (f"{item.unexpected_count} unexpected" if item.unexpected_count else "failed")
-        shown.append(f"{item.spec.label} [{detail}]")
-    more = f" and {len(items) - limit} more" if len(items) > limit else ""
-    return ", ".join(shown) + more
+#: failed expectations listed in a reason (the summary and validation_result.json have every one)
+LISTED = 8
+
+
+def _what_failed(item: Any) -> str:
+    """``expect_...(col): what was wrong`` in words a person debugging from the task log can act on."""
+    label = item.spec.label
+    if item.error:
+        return f"{label}: {item.error}"
+    mismatch = _column_mismatch(item)
+    if mismatch:
+        return f"{item.spec.type}: {mismatch}"
+    if item.unexpected_count:
+        share = f" ({item.unexpected_percent:.2f}%)" if item.unexpected_percent is not None else ""
+        of = f" of {item.element_count}" if item.element_count is not None else ""
+        shown = [v for v in item.partial_unexpected_list if not _is_null(v)][:3]  # nulls say nothing
+        examples = ", ".join(repr(v) for v in shown)
+        return f"{label}: {item.unexpected_count}{of} rows unexpected{share}" + (
+            f", e.g. {examples}" if examples else ""
+        )
+    if item.observed_value is not None:
+        return f"{label}: observed {_short(item.observed_value)}"
+    return f"{label}: failed"
+
+
+def _column_mismatch(item: Any) -> str | None:
+    """For table-column expectations: which expected columns are missing and which are not expected."""
+    expected = item.spec.kwargs.get("column_set") or item.spec.kwargs.get("column_list")
+    observed = item.observed_value
+    if not (isinstance(expected, (list, tuple, set)) and isinstance(observed, (list, tuple))):
+        return None
+    missing = [str(c) for c in expected if c not in observed]
+    extra = [str(c) for c in observed if c not in expected]
+    parts = []
+    if missing:
+        parts.append("missing column(s) " + ", ".join(repr(c) for c in missing))
+    if extra:
+        parts.append("unexpected column(s) " + ", ".join(repr(c) for c in extra))
+    if not parts:
+        return "the columns are in a different order: " + ", ".join(repr(str(c)) for c in observed)
+    hint = " (renamed?)" if missing and extra else ""
+    return "; ".join(parts) + hint
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(summary: dict[str, Any], op: ValidateDataOperator) -> list[str]:
+    """Where to look next: the quarantined rows and the Data Docs page."""
+    lines = []
+    if summary.get("quarantined_rows") and op.quarantine_uri:
+        lines.append(f"Quarantined {summary['quarantined_rows']} row(s) (with the failed checks): {op.quarantine_uri}")
+    if summary.get("report_uri"):
+        lines.append(f"Data Docs: {summary['report_uri']}")
+    return lines
 
 
 def _bind_model_version(op: ValidateDataOperator) -> ModelBinding | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,8 @@ def quiet_gx() -> None:
         "great_expectations.data_context.types.base",
     ):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # GX imports pyspark when it is installed; on pandas 3 pyspark warns on every import, in every task log
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
 def safe_name(text: str) -> str:
