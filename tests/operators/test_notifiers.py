@@ -102,7 +102,14 @@ def test_a_pending_review_notifies_with_a_deep_link(airflow_db: Path, tmp_path: 
     assert promote["notified"] is False
     assert promote["notify_errors"] == ["FileNotifier: ConnectionError: the chat server is down"]
     client = client_for(airflow_db)
-    assert client.get_model_version("notify_cancer", version).tags["robust.approval"] == "pending"
+    record = client.get_model_version("notify_cancer", version)
+    assert record.tags["robust.approval"] == "pending"
+    # the page the link opens says, first, what to decide and where
+    first = record.description.splitlines()[1]
+    assert first.startswith(
+        f"**Status: awaiting review. Decide: may version {version} replace @champion (no champion yet)? "
+        "Approve or reject under *Required Actions* of the waiting Airflow task"
+    ), first
     assert resolve(client, "notify_cancer", "challenger") == version
 
 

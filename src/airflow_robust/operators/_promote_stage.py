@@ -415,10 +415,40 @@ def _record_on_version(
         text = (head + "\n\n" if head else "") + REVIEW_MARK + "\n" + review_markdown(summary, reason, config)
         status = {
             "promoted": f"approved by the rules (approval='auto'), ready to deploy to @{op.champion_alias}",
-            "pending_approval": f"awaiting review for @{op.champion_alias}: approve or reject (see below)",
+            "pending_approval": _decide_line(op, summary, identity),
             "rejected": f"rejected by the promotion gate for @{op.champion_alias}",
         }[outcome]
         client.update_model_version(name, version, description=with_status(text, status, decided=False))
+
+
+def _decide_line(op: PromoteModelOperator, summary: dict[str, Any], identity: Any) -> str:
+    """The first line of a pending version's page: the decision to make and where to make it."""
+    champion = summary.get("champion_version")
+    against = f" (now version {champion})" if champion else " (no champion yet)"
+    where = "under *Required Actions* of the waiting Airflow task"
+    dag_run = _airflow_dag_run_url(identity)
+    if dag_run:
+        where += f" ([open the DAG run]({dag_run}))"
+    return (
+        f"awaiting review. Decide: may version {summary['candidate_version']} replace "
+        f"@{op.champion_alias}{against}? Approve or reject {where}, or, where the DAG waits on this page, "
+        "set the tag robust.approval to approved or rejected"
+    )
+
+
+def _airflow_dag_run_url(identity: Any) -> str | None:
+    """``{[api] base_url}/dags/<dag>/runs/<run>``, when Airflow's base URL is configured."""
+    from urllib.parse import quote
+
+    try:
+        from airflow.sdk.configuration import conf
+
+        base = conf.get("api", "base_url", fallback=None)
+    except Exception:  # noqa: BLE001 - no Airflow configuration: the text without a link
+        return None
+    if not base:
+        return None
+    return f"{str(base).rstrip('/')}/dags/{quote(identity.dag_id, safe='')}/runs/{quote(identity.run_id, safe='')}"
 
 
 def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
