@@ -54,3 +54,20 @@ def test_connection_type_and_its_fields_are_registered() -> None:
     assert "extra__mlflow__token" in widgets and widgets["extra__mlflow__token"].is_sensitive
     assert "extra__mlflow__registry_uri" in widgets
     assert "airflow_robust.links.MlflowRunLink" in manager.extra_links_class_names
+
+
+def test_airflow_plugins_shows_the_review_page() -> None:
+    """Airflow itself finds the plugin through the provider and lists its FastAPI app and UI link."""
+    out = subprocess.run(
+        [sys.executable, "-m", "airflow", "plugins", "--output", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=180,
+        env=os.environ.copy(),
+    )
+    start = out.stdout.index("[")
+    plugins = {p["name"]: p for p in json.loads(out.stdout[start:])}
+    assert "airflow_robust" in plugins, plugins
+    ours = json.dumps(plugins["airflow_robust"])
+    assert "/airflow-robust" in ours and "Model reviews" in ours

@@ -33,6 +33,7 @@ def get_provider_info() -> dict[str, Any]:
             },
         ],
         "sensors": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.sensors.approval"]}],
+        "plugins": [{"name": "airflow_robust", "plugin-class": "airflow_robust.plugins.AirflowRobustPlugin"}],
         "triggers": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.triggers.approval"]}],
         "hooks": [{"integration-name": "MLflow", "python-modules": ["airflow_robust.hooks.mlflow"]}],
         "connection-types": [
