@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests
 
 from tests.integration.stack import Stack, wait_for
 
@@ -65,6 +66,11 @@ def reviewed(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, Any]:
         "aliases": page.get_by_text("@ challenger").count(),
     }
     page.screenshot(path=str(artifacts_dir / "mlflow_model_version_pending.png"), full_page=True)
+    # the provider's page in the Airflow UI: refused without a login, the pending review for a logged-in user
+    seen["anonymous_api"] = requests.get(f"{stack.api_url}/airflow-robust/api/reviews", timeout=30).status_code
+    seen["review_page"] = _reviews_page(stack, browser, artifacts_dir, "airflow_model_reviews_pending.png").get(
+        f"review:{version}", ""
+    )
     # the reviewer signs the review, then approves, with the page's own controls
     page.get_by_placeholder("Name").fill("robust.approval.by")
     page.get_by_placeholder("Value").fill(REVIEWER)
@@ -78,7 +84,29 @@ def reviewed(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, Any]:
     page.screenshot(path=str(artifacts_dir / "mlflow_model_version_approved.png"), full_page=True)
     page.close()
     final = stack.wait_run("robust_promotion", run_id, timeout=600)
+    seen["history_page"] = _reviews_page(stack, browser, artifacts_dir, "airflow_model_reviews_history.png").get(
+        "history", ""
+    )
     return {"run_id": run_id, "version": version, "seen": seen, "final": final}
+
+
+def _reviews_page(stack: Stack, browser: Any, artifacts_dir: Path, screenshot: str) -> dict[str, str]:
+    """The *Model reviews* page as a logged-in Airflow user sees it: text of each review and of the history."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies([{"name": "_token", "value": stack.token(), "url": stack.api_url}])
+    page = context.new_page()
+    page.goto(f"{stack.api_url}/airflow-robust/")
+    page.get_by_role("heading", name="Model reviews").wait_for(timeout=60_000)
+    texts = {
+        f"review:{section.get_attribute('data-version')}": section.inner_text()
+        for section in page.locator(f"section.review[data-model='{MODEL}']").all()
+    }
+    history = page.locator(f"section.history[data-model='{MODEL}']")
+    if history.count():
+        texts["history"] = history.inner_text()
+    page.screenshot(path=str(artifacts_dir / screenshot), full_page=True)
+    context.close()
+    return texts
 
 
 def test_reviewer_approves_in_the_mlflow_ui_and_deploy_moves_the_champion(
@@ -89,6 +117,12 @@ def test_reviewer_approves_in_the_mlflow_ui_and_deploy_moves_the_champion(
     assert "airflow-robust promotion: pending approval" in seen["description"]
     assert "gate:validation" in seen["description"] and "gate:robustness" in seen["description"]
     assert (artifacts_dir / "mlflow_model_version_pending.png").stat().st_size > 10_000
+    # the provider's Airflow page: the pending review with its verified evidence, then the alias history
+    assert seen["anonymous_api"] == 401
+    assert f"{MODEL} version {version}" in seen["review_page"] and "Decide: may version" in seen["review_page"]
+    assert "gate:robustness" in seen["review_page"] and "does not verify" not in seen["review_page"]
+    assert f"→ {version}" in seen["history_page"] and " UTC" in seen["history_page"], seen["history_page"]
+    assert (artifacts_dir / "airflow_model_reviews_pending.png").stat().st_size > 10_000
     assert reviewed["final"]["state"] == "success", stack.task_states("robust_promotion", reviewed["run_id"])
     states = stack.task_states("robust_promotion", reviewed["run_id"])
     assert states["approval"] == "success" and states["deploy"] == "success"
