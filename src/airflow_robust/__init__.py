@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "DataValidationFailed": "airflow_robust.exceptions",
     "MlflowHook": "airflow_robust.hooks.mlflow",
     "MlflowRunLink": "airflow_robust.links",
+    "MlflowModelVersionLink": "airflow_robust.links",
     "mlflow_stage_run": "airflow_robust.stage",
     "AirflowRobustError": "airflow_robust.exceptions",
     "ConfigurationError": "airflow_robust.exceptions",
@@ -54,6 +55,7 @@ __all__ = [
     "InfrastructureError",
     "InvalidParameterError",
     "MlflowHook",
+    "MlflowModelVersionLink",
     "MlflowRunLink",
     "ModelApprovalSensor",
     "ModelReviewOperator",
@@ -85,7 +87,7 @@ if TYPE_CHECKING:
         TrackingAuthError,
     )
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.links import MlflowRunLink
+    from airflow_robust.links import MlflowModelVersionLink, MlflowRunLink
     from airflow_robust.operators.batch_predict import BatchPredictOperator
     from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
     from airflow_robust.operators.monitor import MonitorDriftOperator

@@ -76,5 +76,5 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
-        "extra-links": ["airflow_robust.links.MlflowRunLink"],
+        "extra-links": ["airflow_robust.links.MlflowRunLink", "airflow_robust.links.MlflowModelVersionLink"],
     }

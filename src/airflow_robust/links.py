@@ -1,4 +1,4 @@
-"""Operator extra links: from an Airflow task to its MLflow run."""
+"""Operator extra links: from an Airflow task to its MLflow run, and from a review to the model version."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
 XCOM_RUN_URL = "airflow_robust_mlflow_run_url"
+XCOM_VERSION_URL = "airflow_robust_mlflow_version_url"
 
 
 class MlflowRunLink(BaseOperatorLink):
@@ -21,4 +22,16 @@ class MlflowRunLink(BaseOperatorLink):
         from airflow.sdk.execution_time.xcom import XCom
 
         value = XCom.get_value(ti_key=ti_key, key=XCOM_RUN_URL)
+        return str(value) if value else ""
+
+
+class MlflowModelVersionLink(BaseOperatorLink):
+    """ "MLflow model version": the version page of the model under review."""
+
+    name = "MLflow model version"
+
+    def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        value = XCom.get_value(ti_key=ti_key, key=XCOM_VERSION_URL)
         return str(value) if value else ""

@@ -100,6 +100,10 @@ def test_an_airflow_user_approves_and_is_named_everywhere(stack: Stack) -> None:
     assert told[0]["review"]["airflow_url"].startswith(link), told
     assert told[0]["message"].startswith(f"Review {model} v{version}: {link}")
     assert told[0]["review"]["mlflow_url"].endswith(f"/#/models/{model}/versions/{version}")
+    # the waiting task's Extra Links lead to the version under review and the signed decision's run
+    links = stack.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/review/links")["extra_links"]
+    assert links["MLflow model version"] == told[0]["review"]["mlflow_url"], links
+    assert links["MLflow run"] == told[0]["review"]["run_url"] and "/runs/" in links["MLflow run"], links
     response = stack.respond(dag_id, run_id, "review", "Approve", REVIEWER_USER)
     assert response.status_code == 200, response.text
     assert response.json()["responded_by"] == {"id": REVIEWER_USER, "name": REVIEWER_USER}

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 
 from airflow_robust.exceptions import AirflowRobustError, ApprovalRejected
-from airflow_robust.links import MlflowRunLink
+from airflow_robust.links import XCOM_RUN_URL, XCOM_VERSION_URL, MlflowModelVersionLink, MlflowRunLink
 from airflow_robust.operators._edge import for_airflow
 from airflow_robust.params import VERSION, Constraint, boolean, model_name, non_empty_str, validate
 
@@ -52,7 +52,7 @@ class ModelReviewOperator(ApprovalOperator):
     """
 
     template_fields: Sequence[str] = ("model_name", "version", "subject", "body")
-    operator_extra_links = (MlflowRunLink(),)
+    operator_extra_links = (MlflowRunLink(), MlflowModelVersionLink())
     PARAMETERS: ClassVar[Mapping[str, Constraint]] = {
         "model_name": model_name(),
         "version": VERSION,
@@ -105,6 +105,10 @@ class ModelReviewOperator(ApprovalOperator):
             self.log.warning("No link to the Airflow UI for notifiers (%s); set [api] base_url", err)
             review["airflow_url"] = None
         context[CONTEXT_KEY] = review  # what `notifiers` see as {{ airflow_robust.* }}
+        # the task's Extra Links while it waits: the version under review and the signed decision's run
+        context["ti"].xcom_push(key=XCOM_VERSION_URL, value=review["mlflow_url"])
+        if review.get("run_url"):
+            context["ti"].xcom_push(key=XCOM_RUN_URL, value=review["run_url"])
         return super().execute(context)
 
     def _request(self, context: Any) -> tuple[str, str, dict[str, Any]]:
