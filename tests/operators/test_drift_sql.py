@@ -195,3 +195,31 @@ def test_the_operator_monitors_a_sql_table_inside_the_database(
     for key in ("drift", "dataset_drift", "drifted_columns", "drift_share", "current_rows"):
         assert in_database[key] == streamed[key], key
     assert in_database["target_drift"]["drifted"] is True and streamed["target_drift"]["drifted"] is True
+
+
+def test_columns_that_outgrow_their_reference_values_fall_back_to_bounded_queries(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One grouped scan counts every low-cardinality column; a column with more distinct values than the
+    streamed path keeps (here 12,000 where the reference had 7) makes it stop reading and count column by
+    column, each query with its limit: the same counts as streaming either way."""
+    reference = synthetic(5_000, 0.0, 21)
+    current = synthetic(12_000, 0.0, 22)
+    current["few_ints"] = np.arange(len(current))  # every value new and distinct
+    current.drop(columns=["day"]).to_sql("outgrown", engine, index=False, if_exists="replace")
+    profile = build_profile(reference.drop(columns=["day"]))
+    columns = list(profile.columns)
+    streamed = accumulate([current.drop(columns=["day"])], profile, columns)
+    from airflow_robust.drift import sql
+
+    grouped: list[Any] = []
+    real = sql._grouped_counts
+    monkeypatch.setattr(sql, "_grouped_counts", lambda *a: grouped.append(real(*a)) or grouped[-1])
+    synthetic(12_000, 0.0, 22).drop(columns=["day"]).to_sql("grown", engine, index=False, if_exists="replace")
+    accumulate_sql(engine, "grown", profile, columns, is_table=True)
+    assert grouped[0] is not None  # control: one grouped scan counted every low-cardinality column
+    pushed = accumulate_sql(engine, "outgrown", profile, columns, is_table=True)
+    assert grouped[1:] == [None]  # the grouped scan stopped reading and the bounded queries counted
+    assert streamed.columns["few_ints"].frequencies is None  # type: ignore[union-attr]
+    assert_same(streamed, pushed)
+    assert_same_verdicts(profile, streamed, pushed)

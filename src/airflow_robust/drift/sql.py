@@ -137,24 +137,35 @@ def accumulate_sql(
         thresholds = {c: thresholds_for(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
         buckets = _bucket_counts(connection, q, thresholds)
         accumulators: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
+        numeric_accs: dict[str, NumericAccumulator] = {}
         for name in numeric:
             reference = profile.columns[name]
             assert isinstance(reference, NumericProfile)
-            acc = NumericAccumulator(reference, keep_rows)
-            fill_numeric(acc, rows, totals[name], thresholds[name], buckets.get(name, {}))
+            numeric_accs[name] = NumericAccumulator(reference, keep_rows)
+            fill_numeric(numeric_accs[name], rows, totals[name], thresholds[name], buckets.get(name, {}))
+        counted = [n for n in numeric if numeric_accs[n].frequencies is not None]
+        booleans = {n for n in categorical if rel.columns.get(n) == "boolean"}
+        grouped = _grouped_counts(connection, q, counted, categorical, booleans)
+        for name, acc in numeric_accs.items():
+            accumulators[name] = acc
             if acc.frequencies is not None:
-                acc.frequencies = _value_counts(connection, q, name)
+                acc.frequencies = (
+                    grouped.frequencies[name] if grouped is not None else _value_counts(connection, q, name)
+                )
             if acc.kept is not None:
                 acc.kept = _kept(connection, q, name, acc.count, keep_rows)
-            accumulators[name] = acc
         for name in categorical:
             reference = profile.columns[name]
             assert isinstance(reference, CategoricalProfile)
             acc_c = CategoricalAccumulator(reference)
             acc_c.rows = rows
             acc_c.nulls = rows - int(totals[name]["count"])
-            boolean = rel.columns.get(name) == "boolean"
-            acc_c.add_counts(_category_counts(connection, q, name, boolean))
+            counts = (
+                grouped.categories[name]
+                if grouped is not None
+                else _category_counts(connection, q, name, name in booleans)
+            )
+            acc_c.add_counts(counts)
             accumulators[name] = acc_c
     for name in missing:  # as streaming does: an accumulator that saw nothing
         reference = profile.columns[name]
@@ -252,6 +263,66 @@ def _bucket_counts(connection: Any, q: Any, thresholds: dict[str, np.ndarray]) -
                     out[name][int(bucket)] = int(row["n"])
                 break
     return out
+
+
+@dataclass
+class _Grouped:
+    frequencies: dict[str, Counter[str] | None]
+    categories: dict[str, list[tuple[str, int]]]
+
+
+def _grouped_counts(
+    connection: Any, q: Any, counted: list[str], categorical: list[str], booleans: set[str]
+) -> _Grouped | None:
+    """Value counts of ``counted`` numeric columns and category counts of ``categorical`` ones in *one* scan
+    (``GROUPING SETS``), with the results of the per-column queries below. ``None`` when a column has more
+    distinct values than those queries would read (the caller then runs them, each with its ``LIMIT``):
+    the rows are streamed and reading stops there, so the worker's memory stays bounded."""
+    import sqlalchemy as sa
+
+    if len(counted) + len(categorical) < 2:
+        return None  # one column: the per-column query is the same single scan
+    keys: list[Any] = []
+    for name in counted:
+        x = _x(q, name)
+        keys.append(sa.case((_finite(x), x), else_=None))
+    for name in categorical:
+        keys.append(sa.cast(q.c[name], sa.Text))
+    names = [*counted, *categorical]
+    inner = sa.select(*[key.label(f"k{i}") for i, key in enumerate(keys)]).select_from(q).subquery("keys")
+    columns = [inner.c[f"k{i}"] for i in range(len(names))]
+    flags = [sa.func.grouping(c).label(f"g{i}") for i, c in enumerate(columns)]
+    statement = (
+        sa.select(*columns, *flags, sa.func.count().label("n"))
+        .select_from(inner)
+        .group_by(sa.func.grouping_sets(*[sa.tuple_(c) for c in columns]))
+    )
+    limits = dict.fromkeys(counted, MAX_CURRENT_CATEGORIES) | dict.fromkeys(categorical, MAX_CURRENT_CATEGORIES * 10)
+    seen: dict[str, list[tuple[Any, int]]] = {n: [] for n in names}
+    result = connection.execute(statement.execution_options(stream_results=True, max_row_buffer=1000))
+    try:
+        for row in result.mappings():
+            for index, name in enumerate(names):
+                if row[f"g{index}"] == 0:
+                    value = row[f"k{index}"]
+                    if value is not None:  # NULL: non-finite numbers, missing categories
+                        seen[name].append((value, int(row["n"])))
+                        if len(seen[name]) > limits[name]:
+                            return None  # more values than the per-column query reads: let it cut
+                    break
+    finally:
+        result.close()
+    frequencies: dict[str, Counter[str] | None] = {}
+    for name in counted:
+        pairs = seen[name]
+        frequencies[name] = Counter({value_key(float(v)): n for v, n in pairs})
+    categories: dict[str, list[tuple[str, int]]] = {}
+    for name in categorical:
+        ordered = sorted(((str(v), n) for v, n in seen[name]), key=lambda item: (-item[1], item[0]))
+        if name in booleans:  # pandas writes booleans as True/False, PostgreSQL as true/false
+            ordered = [({"true": "True", "false": "False"}.get(v, v), n) for v, n in ordered]
+        categories[name] = ordered
+    return _Grouped(frequencies, categories)
 
 
 def _value_counts(connection: Any, q: Any, name: str) -> Counter[str] | None:
