@@ -311,6 +311,33 @@ def run(
     return results
 
 
+def run_sql_only(rows: int, big_rows: int, pg: str) -> dict[str, object]:
+    """The SQL rows of :func:`run` alone (same data, seeds and profile), for re-measuring the pushdown."""
+    results: dict[str, object] = {"rows": rows, "big_rows": big_rows}
+    with tempfile.TemporaryDirectory(prefix="bench-drift-sql-") as tmp:
+        reference, current, big = Path(tmp, "reference.parquet"), Path(tmp, "current.parquet"), Path(tmp, "big.parquet")
+        profile_json = str(Path(tmp, "profile.json"))
+        write(reference, rows, 1, drifted=False)
+        write(current, rows, 2, drifted=True)
+        write(big, big_rows, 3, drifted=True)
+        measure("profile", str(reference), profile_json)
+        streamed = measure("ours", profile_json, str(current))
+        database_url = create_database(pg, "airflow_robust_bench")
+        try:
+            load_postgres(database_url, "bench_small", current)
+            small = measure("sql", profile_json, database_url, "bench_small")
+            results["sql_small"] = {k: v for k, v in small.items() if k != "columns"}
+            mine, theirs = small["columns"], streamed["columns"]
+            assert isinstance(mine, dict) and isinstance(theirs, dict)
+            results["agreement_with_streamed"] = sum(bool(mine[c]) == bool(theirs[c]) for c in theirs) / len(theirs)
+            load_postgres(database_url, "bench_big", big)
+            sql_big = measure("sql", profile_json, database_url, "bench_big")
+            results["sql_big"] = {k: v for k, v in sql_big.items() if k != "columns"}
+        finally:
+            drop_database(pg, "airflow_robust_bench")
+    return results
+
+
 def create_database(admin_url: str, name: str) -> str:
     import sqlalchemy as sa
 
@@ -408,9 +435,13 @@ def main() -> None:
     default_python = ROOT / ".bench" / "evidently" / "bin" / "python"
     parser.add_argument("--evidently-python", default=str(default_python) if default_python.exists() else None)
     parser.add_argument("--pg", default=os.environ.get("AIRFLOW_ROBUST_BENCH_PG"))
+    parser.add_argument("--sql-only", action="store_true", help="only the PostgreSQL pushdown rows (needs --pg)")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
+        return
+    if args.sql_only:
+        print(json.dumps(run_sql_only(args.rows, args.big_rows, args.pg), indent=2))
         return
     results = run(args.rows, args.big_rows, args.repeat, args.evidently_python, args.pg, args.wide_columns)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
