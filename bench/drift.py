@@ -39,19 +39,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from peak_rss import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 NUMERIC = 20
 CATEGORICAL = 5
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (``VmHWM``). ``ru_maxrss`` would include the peak of the process that
-    forked it: a child started by a parent holding 1 GB of data reports 1 GB before doing anything."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def make_part(rows: int, seed: int, drifted: bool, numeric: int = NUMERIC, categorical: int = CATEGORICAL):  # type: ignore[no-untyped-def]

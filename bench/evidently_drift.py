@@ -14,15 +14,7 @@ import json
 import sys
 import time
 
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (``VmHWM``). ``ru_maxrss`` would include the peak of the process that
-    forked it: a child started by a parent holding 1 GB of data reports 1 GB before doing anything."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+from peak_rss import peak_rss_mb
 
 
 def main(reference: str, current: str) -> None:

@@ -26,18 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from peak_rss import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_SIZE = 25
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (``VmHWM``). ``ru_maxrss`` would include the peak of the process that
-    forked it: a child started by a parent holding 1 GB of data reports 1 GB before doing anything."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def make_data(rows: int, path: Path) -> None:

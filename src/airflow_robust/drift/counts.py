@@ -18,6 +18,11 @@ from airflow_robust.drift.current import NumericAccumulator
 from airflow_robust.drift.profile import NumericProfile
 
 
+def pandas_bool_label(text: str) -> str:
+    """A boolean category as pandas writes it (``True``/``False``); databases and Spark say ``true``/``false``."""
+    return {"true": "True", "false": "False"}.get(text, text)
+
+
 def thresholds_for(reference: NumericProfile) -> np.ndarray:
     """Every value a count is needed at, and the float just below each (so ``<`` is exact)."""
     points: list[float] = [*reference.edges, *(reference.fine_edges or [])]

@@ -185,18 +185,18 @@ class CurrentData:
     missing: list[str]
 
 
+def empty_accumulator(reference: NumericProfile | CategoricalProfile, keep_rows: int) -> Accumulator:
+    """The accumulator of a column that has seen nothing yet (every engine starts, or reports a missing column, so)."""
+    if isinstance(reference, NumericProfile):
+        return NumericAccumulator(reference, keep_rows)
+    return CategoricalAccumulator(reference)
+
+
 def accumulate(
     chunks: Iterable[pd.DataFrame], profile: ReferenceProfile, columns: Sequence[str], *, keep_rows: int = 100_000
 ) -> CurrentData:
     """Stream ``chunks`` into one accumulator per column of ``columns`` that the profile describes."""
-    accumulators: dict[str, Accumulator] = {}
-    for name in columns:
-        reference = profile.columns[name]
-        accumulators[name] = (
-            NumericAccumulator(reference, keep_rows)
-            if isinstance(reference, NumericProfile)
-            else CategoricalAccumulator(reference)
-        )
+    accumulators = {name: empty_accumulator(profile.columns[name], keep_rows) for name in columns}
     rows = 0
     seen: set[str] = set()
     for chunk in chunks:

@@ -33,12 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from airflow_robust.drift.counts import fill_numeric, thresholds_for
+from airflow_robust.drift.counts import fill_numeric, pandas_bool_label, thresholds_for
 from airflow_robust.drift.current import (
     MAX_CURRENT_CATEGORIES,
     CategoricalAccumulator,
     CurrentData,
     NumericAccumulator,
+    empty_accumulator,
 )
 from airflow_robust.drift.profile import (
     FINE_BINS,
@@ -168,12 +169,7 @@ def accumulate_sql(
             acc_c.add_counts(counts)
             accumulators[name] = acc_c
     for name in missing:  # as streaming does: an accumulator that saw nothing
-        reference = profile.columns[name]
-        accumulators[name] = (
-            NumericAccumulator(reference, keep_rows)
-            if isinstance(reference, NumericProfile)
-            else CategoricalAccumulator(reference)
-        )
+        accumulators[name] = empty_accumulator(profile.columns[name], keep_rows)
     return CurrentData(rows=rows, columns={c: accumulators[c] for c in columns}, missing=missing)
 
 
@@ -320,7 +316,7 @@ def _grouped_counts(
     for name in categorical:
         ordered = sorted(((str(v), n) for v, n in seen[name]), key=lambda item: (-item[1], item[0]))
         if name in booleans:  # pandas writes booleans as True/False, PostgreSQL as true/false
-            ordered = [({"true": "True", "false": "False"}.get(v, v), n) for v, n in ordered]
+            ordered = [(pandas_bool_label(v), n) for v, n in ordered]
         categories[name] = ordered
     return _Grouped(frequencies, categories)
 
@@ -369,7 +365,7 @@ def _category_counts(connection: Any, q: Any, name: str, boolean: bool) -> list[
     for value, n in connection.execute(statement).all():
         text = str(value)
         if boolean:  # pandas writes booleans as True/False, PostgreSQL as true/false
-            text = {"true": "True", "false": "False"}.get(text, text)
+            text = pandas_bool_label(text)
         out.append((text, int(n)))
     return out
 

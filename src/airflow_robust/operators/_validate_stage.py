@@ -139,6 +139,15 @@ def _validate_frame(
     return summary, outcome.success, _reason(outcome)
 
 
+def _refuse_row_outputs(op: ValidateDataOperator, owner: str, data: str, runs: str) -> None:
+    """Quarantine and clean outputs need the rows in the worker; an engine that keeps them where they are refuses."""
+    for parameter in ("quarantine_uri", "clean_uri"):
+        if getattr(op, parameter):
+            raise InvalidParameterError(
+                parameter, owner, f"None for {data} ({runs}; rows are not pulled out of it)", getattr(op, parameter)
+            )
+
+
 def _validate_sql(
     op: ValidateDataOperator, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
 ) -> tuple[dict[str, Any], bool, str]:
@@ -147,14 +156,7 @@ def _validate_sql(
     from airflow_robust.operators._data import sql_engine
     from airflow_robust.validation.engine import validate_sql
 
-    for parameter in ("quarantine_uri", "clean_uri"):
-        if getattr(op, parameter):
-            raise InvalidParameterError(
-                parameter,
-                owner,
-                "None for SQL data (validation runs inside the database; rows are not pulled out of it)",
-                getattr(op, parameter),
-            )
+    _refuse_row_outputs(op, owner, "SQL data", "validation runs inside the database")
     engine = sql_engine(str(op.conn_id))
     relation = source.location if not source.is_table else None
     with engine.connect() as connection:
@@ -178,14 +180,7 @@ def _validate_spark(
     from airflow_robust.operators._data import spark_frame
     from airflow_robust.validation.engine import validate_spark
 
-    for parameter in ("quarantine_uri", "clean_uri"):
-        if getattr(op, parameter):
-            raise InvalidParameterError(
-                parameter,
-                owner,
-                "None for Spark data (validation runs on the cluster; rows are not pulled out of it)",
-                getattr(op, parameter),
-            )
+    _refuse_row_outputs(op, owner, "Spark data", "validation runs on the cluster")
     frame = spark_frame(owner, source)
     rows = int(frame.count())
     if rows == 0 and not op.allow_empty:

@@ -16,8 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from airflow_robust.drift.counts import fill_numeric, thresholds_for
-from airflow_robust.drift.current import MAX_CURRENT_CATEGORIES, CategoricalAccumulator, CurrentData, NumericAccumulator
+from airflow_robust.drift.counts import fill_numeric, pandas_bool_label, thresholds_for
+from airflow_robust.drift.current import (
+    MAX_CURRENT_CATEGORIES,
+    CategoricalAccumulator,
+    CurrentData,
+    NumericAccumulator,
+    empty_accumulator,
+)
 from airflow_robust.drift.profile import NumericProfile, ReferenceProfile, value_key
 
 
@@ -63,13 +69,8 @@ def accumulate_spark(
         acc_c.rows, acc_c.nulls = rows, rows - int(totals[name]["count"])
         acc_c.add_counts(_category_counts(frame, name, kinds.get(name) == "boolean"))
         accumulators[name] = acc_c
-    for name in missing:
-        reference = profile.columns[name]
-        accumulators[name] = (
-            NumericAccumulator(reference, keep_rows)
-            if isinstance(reference, NumericProfile)
-            else CategoricalAccumulator(reference)
-        )
+    for name in missing:  # as streaming does: an accumulator that saw nothing
+        accumulators[name] = empty_accumulator(profile.columns[name], keep_rows)
     return CurrentData(rows=rows, columns={c: accumulators[c] for c in columns}, missing=missing)
 
 
@@ -176,6 +177,6 @@ def _category_counts(frame: Any, name: str, boolean: bool) -> list[tuple[str, in
     for row in rows:
         text = str(row["v"])
         if boolean:  # pandas writes booleans as True/False, Spark as true/false
-            text = {"true": "True", "false": "False"}.get(text, text)
+            text = pandas_bool_label(text)
         counts.append((text, int(row["count"])))
     return sorted(counts, key=lambda item: (-item[1], item[0]))
