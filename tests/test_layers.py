@@ -8,7 +8,18 @@ import sys
 
 import airflow_robust
 
-DOMAIN_PACKAGES = ("data", "drift", "registry", "tracking", "training", "validation", "robustness", "trust", "spark")
+DOMAIN_PACKAGES = (
+    "data",
+    "drift",
+    "promotion",
+    "registry",
+    "tracking",
+    "training",
+    "validation",
+    "robustness",
+    "trust",
+    "spark",
+)
 PURE_MODULES = ("airflow_robust.exceptions", "airflow_robust.params")
 
 

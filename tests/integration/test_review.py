@@ -76,9 +76,7 @@ def test_an_airflow_user_approves_and_is_named_everywhere(stack: Stack) -> None:
     version = str(stack.xcom(dag_id, own, "train")["version"])
     detail = stack.api("GET", f"/dags/{dag_id}/dagRuns/{own}/taskInstances/review/-1/hitlDetails")
     assert detail["subject"] == f"Approve {model} version {version} for @champion?"
-    assert (
-        "| gate:robustness | PASS |" in detail["body"] and f"**{ADMIN_USER}** triggered this DAG run" in detail["body"]
-    )
+    assert "| robustness | PASS |" in detail["body"] and f"**{ADMIN_USER}** triggered this DAG run" in detail["body"]
     assert stack.respond(dag_id, own, "review", "Approve", ADMIN_USER).status_code == 200
     finished = stack.wait_run(dag_id, own)
     states = stack.task_states(dag_id, own)
@@ -115,7 +113,7 @@ def test_an_airflow_user_approves_and_is_named_everywhere(stack: Stack) -> None:
     tags = _tags(record)
     assert tags["robust.approval"] == "approved" and tags["robust.approval.by"] == REVIEWER_USER
     assert tags["robust.approval.verified"] == "true" and tags["robust.approval.source"] == "airflow-hitl"
-    assert record["description"].startswith("<!-- airflow-robust status -->\n**Status: deployed to @champion")
+    assert record["description"].startswith("<!-- airflow-robust status -->\n**Status: deployed to \\@champion")
     assert f"approved by {REVIEWER_USER}" in record["description"] and "To review" not in record["description"]
     assert _alias(stack, model, "champion") == version and _alias(stack, model, "challenger") is None
     deployed = stack.xcom(dag_id, run_id, "deploy")

@@ -118,7 +118,7 @@ def test_a_rejection_is_signed_and_removes_the_challenger(mlflow_store: dict[str
     assert resolve(client, MODEL, "challenger") is None
     entry = read_history(client, MODEL, "challenger")[-1]
     assert (entry["from"], entry["to"], entry["action"]) == (version, "", "reject")
-    assert "**Status: rejected for @champion by carol (identity not verified)" in record.description
+    assert "**Status: rejected for \\@champion by carol (identity not verified)" in record.description
     assert "pending approval" not in record.description
     # approving afterwards does not clear it: a signed rejection of this decision stands
     tag_review(client, version, "approved", "dave")

@@ -107,7 +107,7 @@ def test_a_pending_review_notifies_with_a_deep_link(airflow_db: Path, tmp_path: 
     # the page the link opens says, first, what to decide and where
     first = record.description.splitlines()[1]
     assert first.startswith(
-        f"**Status: awaiting review. Decide: may version {version} replace @champion (no champion yet)? "
+        f"**Status: awaiting review. Decide: may version {version} replace \\@champion (no champion yet)? "
         "Approve or reject under *Required Actions* of the waiting Airflow task"
     ), first
     assert resolve(client, "notify_cancer", "challenger") == version

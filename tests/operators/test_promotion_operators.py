@@ -98,6 +98,18 @@ def test_promotion_review_deploy_and_rollback(mlflow_store: dict[str, str], canc
     assert version.tags["robust.approval"] == "pending" and resolve(client, "cancer", "challenger") == strong
     assert "| f1_macro:vs_champion | PASS |" in version.description and "robust.approval" in version.description
     assert len(result["data_digest"]) == 16 and holder_of(client, "cancer") is None
+    # the review page: evaluation data named, intervals shown, the decision run's comparison plot one click away
+    assert f"both scored on `{cancer['test']}`" in version.description
+    assert result["identical_to_champion"] is False and result["same_predictions_as_champion"] is False
+    low, high = result["intervals"]["f1_macro"]
+    assert low <= result["checks"]["f1_macro:vs_champion"]["improvement"] <= high
+    assert f"[{low:.4g}, {high:.4g}]" in version.description
+    assert set(result["plots"]) == {"comparison"}  # no robustness gate in this DAG: no robustness curve
+    assert "champion_vs_challenger.png" in {a.path for a in client.list_artifacts(result["run_id"])}
+    decision_row = next(row for row in result["evidence"] if row["gate"] == "promotion")
+    plot = next(link["url"] for link in decision_row["links"] if link["label"] == "comparison")
+    assert plot.endswith(f"/runs/{result['run_id']}/artifacts/champion_vs_challenger.png")
+    assert plot in version.description
     _, err = deploy(strong, "r3")
     assert isinstance(err, DeploymentRefused) and "0 verified approval(s)" in str(err)
     client.set_model_version_tag("cancer", strong, "robust.approval", "Approved ")  # what the reviewer does in the UI
@@ -116,7 +128,7 @@ def test_promotion_review_deploy_and_rollback(mlflow_store: dict[str, str], canc
     assert [(h["from"], h["to"], h["action"]) for h in history] == [("", good, "deploy"), (good, strong, "deploy")]
     assert history[1]["who"] == "alice (unverified)" and [h["seq"] for h in history] == [1, 2]
     description = client.get_model_version("cancer", strong).description
-    assert description.startswith("<!-- airflow-robust status -->\n**Status: deployed to @champion")
+    assert description.startswith("<!-- airflow-robust status -->\n**Status: deployed to \\@champion")
     assert "pending approval" not in description and "To review" not in description
 
     # 4. rollback restores the previous version; twice is harmless
@@ -127,7 +139,8 @@ def test_promotion_review_deploy_and_rollback(mlflow_store: dict[str, str], canc
     history = read_history(client, "cancer", "champion")
     assert [(h["from"], h["to"], h["action"]) for h in history][-1] == (strong, good, "rollback")
     assert len(history) == 3 and history[-1]["why"] == "bad canary"
-    assert "**Status: rolled back: @champion moved to version" in client.get_model_version("cancer", strong).description
+    rolled_back = client.get_model_version("cancer", strong).description
+    assert "**Status: rolled back: \\@champion moved to version" in rolled_back
 
 
 def test_unscorable_champion_is_an_error_never_a_rubber_stamp(

@@ -50,14 +50,19 @@ def test_clean_data_passes_and_everything_is_in_mlflow(mlflow_store: dict[str, s
     assert result["success"] is True and result["status"] == "passed"
     assert result["statistics"]["evaluated_expectations"] == 9
     assert result["failed_expectations"] == [] and result["quarantined_rows"] == 0
-    assert result["report_uri"].endswith("data_docs/index.html")
+    assert result["report_uri"].endswith("/validation_report.html")
+    assert result["data_docs_uri"].endswith("data_docs/index.html")
     client = MlflowClient(tracking_uri=mlflow_store["tracking_uri"])
     stage = client.get_run(result["run_id"])
     assert stage.info.status == "FINISHED"
     assert stage.data.tags["robust.validation.status"] == "passed"
     assert stage.data.metrics["success_percent"] == 100.0 and stage.data.metrics["evaluated"] == 9
     top = {a.path for a in client.list_artifacts(result["run_id"])}
-    assert {"validation_result.json", "suite.json", "decision.json", "data_docs"} <= top
+    assert {"validation_result.json", "suite.json", "decision.json", "data_docs", "validation_report.html"} <= top
+    # the page for people: styled inline (MLflow's viewer serves no stylesheet), every expectation listed
+    page = Path(client.download_artifacts(result["run_id"], "validation_report.html")).read_text()
+    assert "<style>" in page and "stylesheet" not in page and "PASSED" in page
+    assert page.count("<tr class=''>") == 9 and "temp_max" in page and f"on {result['rows']:,} rows" in page
     docs = {a.path for a in client.list_artifacts(result["run_id"], "data_docs")}
     assert "data_docs/index.html" in docs
     local = client.download_artifacts(result["run_id"], "validation_result.json")
@@ -89,7 +94,9 @@ def test_corrupted_data_fails_closed_quarantines_exactly_the_bad_rows(
     ), lines
     quarantine_line = f"Quarantined 4 row(s) (with the failed checks): {tmp_path / 'out' / 'quarantine.csv'}"
     assert quarantine_line in lines, lines
-    assert any(line.startswith("Data Docs: ") and line.endswith("index.html") for line in lines), lines
+    report = next(line for line in lines if line.startswith("Report (every expectation, failures first): http"))
+    assert report.endswith(f"/runs/{summary['run_id'] if summary else ''}/artifacts/validation_report.html"), report
+    assert any(line.startswith("GX Data Docs: ") and line.endswith("index.html") for line in lines), lines
     assert err.summary["success"] is False
     assert summary is not None and summary["success"] is False and summary["status"] == "failed"
     assert summary["quarantined_rows"] == 4 and summary["clean_rows"] == len(frame) - 4
@@ -107,6 +114,8 @@ def test_corrupted_data_fails_closed_quarantines_exactly_the_bad_rows(
     assert stage.data.tags["robust.validation.status"] == "failed"
     assert stage.data.metrics["critical_failures"] == 3.0
     assert "decision.json" in {a.path for a in client.list_artifacts(summary["run_id"])}
+    page = Path(client.download_artifacts(summary["run_id"], "validation_report.html")).read_text()
+    assert "FAILED" in page and page.count("<tr class='fail'>") == 3 and "NOT MET" in page
 
 
 def test_renamed_column_fails_the_gate_and_names_the_column(mlflow_store: dict[str, str], tmp_path: Path) -> None:

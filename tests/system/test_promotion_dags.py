@@ -55,7 +55,7 @@ def test_manual_review_then_auto_promotion(airflow_db: Path) -> None:
     version = seen["version"]
     assert seen["challenger"] == version
     assert "airflow-robust promotion: pending approval" in seen["description"]
-    assert "| gate:validation | PASS |" in seen["description"] and "| gate:robustness | PASS |" in seen["description"]
+    assert "| validation | PASS |" in seen["description"] and "| robustness | PASS |" in seen["description"]
     record = client.get_model_version(MODEL, version)
     assert record.tags["robust.approval"] == "approved" and record.tags["robust.approval.decided_at"]
     assert record.tags["robust.promotion.status"] == "passed" and record.tags["robust.robustness.status"] == "passed"

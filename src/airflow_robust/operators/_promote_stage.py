@@ -32,6 +32,9 @@ class Scores:
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     digest: str | None = None
     rows: int | None = None
+    source: str | None = None
+    champion_digest: str | None = None
+    same_predictions: bool | None = None
 
 
 def get_version(client: Any, name: str, version: str, owner: str, parameter: str = "candidate_version") -> Any:
@@ -68,6 +71,7 @@ def require_model(client: Any, name: str, owner: str, parameter: str = "model_na
 
 
 def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+    import os
     import tempfile
 
     import mlflow
@@ -91,9 +95,9 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
     try:
         champion = resolve(client, name, op.champion_alias)
         with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
-            fetched, fetch_error = _fetch(name, candidate, tmp)
+            fetched, fetch_error = _fetch(name, candidate, os.path.join(tmp, "candidate"))
             verdicts = _verdicts(op, client, signer.key, version, fetched)
-            scores = _scores(op, client, rules, name, candidate, champion, owner, fetched, fetch_error)
+            scores = _scores(op, client, rules, name, candidate, champion, owner, fetched, fetch_error, tmp)
         gates = {gate: verdict.status for gate, verdict in verdicts.items()}
         decision = decide(
             rules,
@@ -125,12 +129,19 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
             "required_gates": list(op.required_gates),
             "gate_runs": {gate: list(verdict.runs) for gate, verdict in verdicts.items()},
             "compare_on": op.compare_on,
+            "evaluation_data": scores.source,
             "data_digest": scores.digest,
             "rows": scores.rows,
+            "intervals": {metric: list(bounds) for metric, bounds in scores.intervals.items()},
+            "champion_digest": scores.champion_digest,
+            "identical_to_champion": bool(fetched and scores.champion_digest == fetched.digest),
+            "same_predictions_as_champion": scores.same_predictions,
             "run_id": run.run_id,
             "run_url": run_url,
         }
         _log(scores, decision.checks)
+        summary["plots"] = _plots(op, client, summary, scores)
+        summary["evidence"] = _evidence(client, config, summary, [r.metric for r in rules])
         mlflow.set_tags(
             {"robust.promotion.decision": outcome, "robust.model_name": name, "robust.candidate": candidate}
         )
@@ -187,9 +198,12 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
 
 def _fetch(name: str, version: str, dst: str) -> tuple[FetchedModel | None, str | None]:
     """The candidate's files (fetched once: scored, digested and signed), or why they could not be read."""
+    import os
+
     from airflow_robust.registry.models import fetch_model
 
     try:
+        os.makedirs(dst, exist_ok=True)
         return fetch_model(f"models:/{name}/{version}", dst), None
     except Exception as err:  # noqa: BLE001 - fail closed: unreadable files are an ERROR check
         return None, _judged(err)
@@ -245,6 +259,7 @@ def _scores(
     owner: str,
     fetched: FetchedModel | None,
     fetch_error: str | None,
+    tmp: str,
 ) -> Scores:
     metrics = sorted({r.metric for r in rules})
     if op.compare_on == "logged_metrics":
@@ -255,17 +270,17 @@ def _scores(
     from airflow_robust.data.columns import require_column, require_finite
     from airflow_robust.data.loaders import frame_digest
     from airflow_robust.operators._data import load
-    from airflow_robust.registry.compare import metrics_for, paired_bootstrap, predict
+    from airflow_robust.registry.compare import metrics_for, paired_bootstrap, predict, same_predictions
     from airflow_robust.training.tasks import infer_task
 
     assert op.evaluation_data is not None and op.target is not None
-    _, frame = load(
+    source, frame = load(
         owner, op.evaluation_data, conn_id=op.conn_id, data_format=op.data_format, parameter="evaluation_data"
     )
     require_column(owner, "target", op.target, list(frame.columns), "a column of evaluation_data")
     frame = frame[frame[op.target].notna()].reset_index(drop=True)
     require_finite(owner, frame, [c for c in frame.columns if c != op.target], parameter="evaluation_data")
-    scores = Scores(digest=frame_digest(frame), rows=len(frame))
+    scores = Scores(digest=frame_digest(frame), rows=len(frame), source=source.display[:1000])
     if fetched is None:
         scores.candidate_error = fetch_error
         return scores
@@ -287,9 +302,10 @@ def _scores(
     if champion is None:
         return scores
     try:
-        champ_model = _load(name, champion)
+        champ_model = _load_champion(name, champion, tmp, scores)
         champ = predict(champ_model, frame[_features(op, champ_model, frame)], frame[op.target], task)
         scores.champion = metrics_for(champ, metrics)
+        scores.same_predictions = same_predictions(cand, champ)
     except Exception as err:  # noqa: BLE001 - fail closed: the champion exists but cannot be scored
         scores.champion_error = _judged(err)
         return scores
@@ -326,10 +342,17 @@ def _run_metrics(client: Any, name: str, version: str, metrics: list[str]) -> di
     return {m: logged.get(m) for m in metrics}
 
 
-def _load(name: str, version: str) -> Any:
-    from airflow_robust.registry.models import load_uri
+def _load_champion(name: str, version: str, tmp: str, scores: Scores) -> Any:
+    """The champion's model, fetched beside the candidate's: its digest says whether the two are identical."""
+    import os
 
-    return load_uri(f"models:/{name}/{version}")[0]
+    from airflow_robust.registry.models import fetch_model
+
+    dst = os.path.join(tmp, "champion")
+    os.makedirs(dst, exist_ok=True)
+    fetched = fetch_model(f"models:/{name}/{version}", dst)
+    scores.champion_digest = fetched.digest
+    return _load_local(fetched.path)
 
 
 def _load_local(path: str) -> Any:
@@ -451,9 +474,102 @@ def _airflow_dag_run_url(identity: Any) -> str | None:
     return f"{str(base).rstrip('/')}/dags/{quote(identity.dag_id, safe='')}/runs/{quote(identity.run_id, safe='')}"
 
 
+def _plots(op: PromoteModelOperator, client: Any, summary: dict[str, Any], scores: Scores) -> dict[str, str]:
+    """Champion vs challenger and the robustness curves, logged to the decision run: ``{label: artifact}``.
+
+    The pictures are for people: one that cannot be drawn is logged as a warning and the decision stands.
+    """
+    import os
+    import tempfile
+
+    import mlflow
+
+    from airflow_robust.promotion.plots import comparison_png, robustness_png
+
+    champion = summary["champion_version"]
+    labels = (
+        f"version {summary['candidate_version']}",
+        f"champion (version {champion})" if champion else "no champion",
+    )
+    made: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="airflow-robust-plots-") as tmp:
+        try:
+            comparison = os.path.join(tmp, "champion_vs_challenger.png")
+            if comparison_png(scores.candidate, scores.champion, scores.intervals, labels, comparison):
+                mlflow.log_artifact(comparison)
+                made["comparison"] = "champion_vs_challenger.png"
+            candidate_curves = _robustness_report(client, (summary["gate_runs"].get("robustness") or [None])[0], tmp)
+            if candidate_curves is not None:
+                champion_curves = None
+                if champion:
+                    pointer = dict(client.get_model_version(summary["model_name"], champion).tags)
+                    champion_curves = _robustness_report(client, pointer.get("robust.robustness.run_id"), tmp)
+                    labels = (labels[0], f"champion (version {champion}, its last robustness run)")
+                if robustness_png(candidate_curves, champion_curves, labels, os.path.join(tmp, "robustness_curve.png")):
+                    mlflow.log_artifact(os.path.join(tmp, "robustness_curve.png"))
+                    made["robustness curve"] = "robustness_curve.png"
+        except Exception as err:  # noqa: BLE001 - pictures for people never change a decision
+            op.log.warning("The review's plots could not all be drawn: %s", _describe(err))
+    return made
+
+
+def _robustness_report(client: Any, run_id: str | None, tmp: str) -> dict[str, Any] | None:
+    """``robustness.json`` of a robustness run, or ``None`` when there is none to read."""
+    import json
+    import os
+
+    if not run_id:
+        return None
+    dst = os.path.join(tmp, f"robustness-{run_id}")
+    os.makedirs(dst, exist_ok=True)
+    try:
+        with open(client.download_artifacts(run_id, "robustness.json", dst), encoding="utf-8") as handle:
+            report: dict[str, Any] = json.load(handle)
+    except Exception:  # noqa: BLE001 - no readable report: no curve for that model
+        return None
+    return report
+
+
+def _evidence(client: Any, config: Any, summary: dict[str, Any], metrics: list[str]) -> list[dict[str, Any]]:
+    """One row per gate (figures and links read from its verified runs), then the decision itself."""
+    from airflow_robust.promotion.evidence import GateEvidence, Link, artifact_url, gate_evidence
+
+    checks, ui = summary["checks"], config.ui_url
+    rows = []
+    for gate, status in summary["gates"].items():
+        outcome = (checks.get(f"gate:{gate}") or {}).get("outcome") or ("PASS" if status == "passed" else "FAIL")
+        verdict = outcome if status == "passed" else f"{outcome}: {status}"
+        rows.append(gate_evidence(client, ui, gate, verdict, summary["gate_runs"].get(gate) or [], metrics).to_dict())
+    verdict = {"promoted": "PASS (approval='auto')", "pending_approval": "PASS, for a person to approve"}
+    decision = GateEvidence("promotion", verdict.get(summary["decision"], "FAIL"), _compared(summary))
+    decision.links.append(Link("decision run", summary["run_url"]))
+    experiment = summary["run_url"].split("/#/experiments/")[-1].split("/")[0]
+    for label, path in summary.get("plots", {}).items():
+        decision.links.append(Link(label, artifact_url(ui, experiment, summary["run_id"], path)))
+    rows.append(decision.to_dict())
+    return rows
+
+
+def _compared(summary: dict[str, Any]) -> str:
+    """``f1_macro +0.012 [-0.004, 0.03]`` for each metric compared with the champion."""
+    parts = []
+    for check in summary["checks"].values():
+        improvement = check.get("improvement")
+        if not isinstance(improvement, (int, float)) or not check.get("metric") or check["name"].startswith("gate:"):
+            continue
+        interval = summary.get("intervals", {}).get(check["metric"])
+        bounds = f" [{interval[0]:+.3g}, {interval[1]:+.3g}]" if interval else ""
+        parts.append(f"{check['metric']} {improvement:+.3g}{bounds}")
+    return ", ".join(dict.fromkeys(parts)) or "no champion to compare with"
+
+
 def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
-    """What a reviewer reads on the model version page in the MLflow UI."""
+    """What a reviewer reads on the model version page in the MLflow UI: evidence first, details after."""
     name, candidate, champion = summary["model_name"], summary["candidate_version"], summary["champion_version"]
+    data = ""
+    if summary.get("data_digest"):
+        where = f"`{summary['evaluation_data']}` " if summary.get("evaluation_data") else ""
+        data = f", both scored on {where}(digest `{summary['data_digest']}`, {summary['rows']} rows)"
     lines = [
         f"### airflow-robust promotion: {summary['decision'].replace('_', ' ')}",
         "",
@@ -463,23 +579,33 @@ def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
             if champion
             else "no champion (rubber stamp)"
         )
-        + (
-            f", both scored on the same data (digest `{summary['data_digest']}`, {summary['rows']} rows)."
-            if summary.get("data_digest")
-            else f" ({summary['compare_on']})."
-        ),
+        + (data or f" ({summary['compare_on']})")
+        + "."
+        + _sameness(summary),
         "",
-        f"Reason: {reason}",
+        "| gate | verdict | key figures | open |",
+        "|---|---|---|---|",
+    ]
+    for row in summary.get("evidence", []):
+        links = " · ".join(f"[{link['label']}]({link['url']})" for link in row["links"])
+        lines.append(f"| {row['gate']} | {_cell(row['status'])} | {_cell(row['figures'])} | {links} |")
+    lines += [
         "",
-        "| check | outcome | candidate | champion | improvement | threshold |",
+        "| check | outcome | candidate | champion | improvement [interval] | threshold |",
         "|---|---|---|---|---|---|",
     ]
     for check_name, check in summary["checks"].items():
+        if check_name.startswith("gate:"):
+            continue
+        interval = summary.get("intervals", {}).get(check.get("metric"))
+        improvement = _fmt(check.get("improvement"))
+        if interval and improvement:
+            improvement += f" [{_fmt(interval[0])}, {_fmt(interval[1])}]"
         lines.append(
             f"| {check_name} | {check['outcome']} | {_fmt(check.get('candidate'))} | {_fmt(check.get('champion'))} "
-            f"| {_fmt(check.get('improvement'))} | {_threshold(check.get('threshold'))} |"
+            f"| {improvement} | {_threshold(check.get('threshold'))} |"
         )
-    lines += ["", f"Decision run: [{summary['run_id']}]({summary['run_url']})"]
+    lines += ["", f"Reason: {_cell(reason)}"]
     if summary.get("candidate_digest"):
         lines += [
             "",
@@ -499,6 +625,21 @@ def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
             INSTRUCTIONS_END,
         ]
     return "\n".join(lines)
+
+
+def _sameness(summary: dict[str, Any]) -> str:
+    if summary.get("identical_to_champion"):
+        return " **The candidate's model files are identical to the champion's.**"
+    if summary.get("same_predictions_as_champion"):
+        return (
+            " **The candidate makes the same predictions as the champion on every evaluation row** (its files differ)."
+        )
+    return ""
+
+
+def _cell(text: str) -> str:
+    """``text`` safe inside one markdown table cell (and one line)."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def _threshold(value: Any) -> str:

@@ -47,7 +47,10 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
             summary, passed, reason = _validate_frame(op, owner, source, specs, name, docs_dir)
         if os.path.exists(os.path.join(docs_dir, "index.html")):
             mlflow.log_artifacts(docs_dir, "data_docs")
-            summary["report_uri"] = f"{mlflow.get_artifact_uri('data_docs')}/index.html"
+            summary["data_docs_uri"] = f"{mlflow.get_artifact_uri('data_docs')}/index.html"
+    if summary.get("statistics"):
+        summary["report_uri"] = mlflow.get_artifact_uri(REPORT)
+        summary["report_url"] = hook.get_config().run_url(run.experiment_id, run.run_id) + f"/artifacts/{REPORT}"
     summary["run_id"] = run.run_id
     if not passed:
         reason = "\n".join([reason, *_where(summary, op)])
@@ -134,7 +137,7 @@ def _validate_frame(
     quarantined, clean = _quarantine(op, frame, outcome)
     summary = _summary(outcome, rows=len(frame), quarantined=quarantined, clean=clean)
     summary["data_digest"] = frame_digest(frame)
-    _log(outcome, summary)
+    _log(outcome, summary, source.display)
     mlflow.log_metric("rows", len(frame))
     return summary, outcome.success, _reason(outcome)
 
@@ -169,7 +172,7 @@ def _validate_sql(
         url, query=relation, table=None if relation else source.location, specs=specs, name=name, docs_dir=docs_dir
     )
     summary = _summary(outcome, rows=rows, quarantined=None, clean=None)
-    _log(outcome, summary)
+    _log(outcome, summary, source.display)
     return summary, outcome.success, _reason(outcome)
 
 
@@ -187,7 +190,7 @@ def _validate_spark(
         return _empty_summary(), False, f"{source.display} has no rows (allow_empty=False)"
     outcome = validate_spark(frame, specs, name=name, docs_dir=docs_dir)
     summary = _summary(outcome, rows=rows, quarantined=None, clean=None)
-    _log(outcome, summary)
+    _log(outcome, summary, source.display)
     return summary, outcome.success, _reason(outcome)
 
 
@@ -221,8 +224,10 @@ def _summary(outcome: Any, *, rows: int, quarantined: Any, clean: Any) -> dict[s
     }
 
 
-def _log(outcome: Any, summary: dict[str, Any]) -> None:
+def _log(outcome: Any, summary: dict[str, Any], data: str) -> None:
     import mlflow
+
+    from airflow_robust.validation.report import html_report
 
     stats = summary["statistics"]
     mlflow.log_metrics(
@@ -243,6 +248,7 @@ def _log(outcome: Any, summary: dict[str, Any]) -> None:
     if per_expectation:
         mlflow.log_metrics(per_expectation)
     mlflow.log_dict(outcome.result_json, "validation_result.json")
+    mlflow.log_text(html_report(outcome.outcomes, summary, data), REPORT)
     mlflow.set_tag("robust.validation.success_percent", f"{stats['success_percent']:.1f}")
 
 
@@ -264,6 +270,8 @@ def _reason(outcome: Any) -> str:
 
 #: failed expectations listed in a reason (the summary and validation_result.json have every one)
 LISTED = 8
+#: the validation page logged to every validation run, styled inline (it renders inside the MLflow UI)
+REPORT = "validation_report.html"
 
 
 def _what_failed(item: Any) -> str:
@@ -320,8 +328,10 @@ def _where(summary: dict[str, Any], op: ValidateDataOperator) -> list[str]:
     lines = []
     if summary.get("quarantined_rows") and op.quarantine_uri:
         lines.append(f"Quarantined {summary['quarantined_rows']} row(s) (with the failed checks): {op.quarantine_uri}")
-    if summary.get("report_uri"):
-        lines.append(f"Data Docs: {summary['report_uri']}")
+    if summary.get("report_url"):
+        lines.append(f"Report (every expectation, failures first): {summary['report_url']}")
+    if summary.get("data_docs_uri"):
+        lines.append(f"GX Data Docs: {summary['data_docs_uri']}")
     return lines
 
 

@@ -17,7 +17,24 @@ from airflow_robust.training.metrics import (
 )
 
 KNOWN_METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
-__all__ = ["KNOWN_METRICS", "Predictions", "metric_value", "metrics_for", "paired_bootstrap", "predict"]
+__all__ = [
+    "KNOWN_METRICS",
+    "Predictions",
+    "metric_value",
+    "metrics_for",
+    "paired_bootstrap",
+    "predict",
+    "same_predictions",
+]
+
+
+def same_predictions(a: Predictions, b: Predictions) -> bool:
+    """Whether two models said the same thing about every row (labels, and probabilities to 1e-9)."""
+    if a.predicted.shape != b.predicted.shape or not np.array_equal(a.predicted, b.predicted):
+        return False
+    if a.proba is None or b.proba is None:
+        return a.proba is None and b.proba is None
+    return a.proba.shape == b.proba.shape and bool(np.allclose(a.proba, b.proba, rtol=0.0, atol=1e-9))
 
 
 def metrics_for(p: Predictions, names: Sequence[str]) -> dict[str, float | None]:

@@ -19,13 +19,19 @@ INSTRUCTIONS_START = "<!-- airflow-robust how-to-review -->"
 INSTRUCTIONS_END = "<!-- /airflow-robust how-to-review -->"
 MAX_DESCRIPTION = 60000
 
+_MENTION = re.compile(r"(^|\s)@(?=\w)")
 _BLOCK = re.compile(re.escape(STATUS_START) + r".*?" + re.escape(STATUS_END) + r"\n*", re.DOTALL)
 _INSTRUCTIONS = re.compile(re.escape(INSTRUCTIONS_START) + r".*?" + re.escape(INSTRUCTIONS_END) + r"\n*", re.DOTALL)
 
 
 def status_block(line: str, at: float | None = None) -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() if at is None else at))
-    return f"{STATUS_START}\n**Status: {line}** ({when})\n{STATUS_END}\n\n"
+    return f"{STATUS_START}\n**Status: {no_mentions(line)}** ({when})\n{STATUS_END}\n\n"
+
+
+def no_mentions(text: str) -> str:
+    """``@champion`` escaped as ``\\@champion``: MLflow's markdown would link it to github.com/champion."""
+    return _MENTION.sub(r"\1\\@", text)
 
 
 def with_status(description: str, line: str, *, decided: bool = True, at: float | None = None) -> str:
