@@ -154,6 +154,7 @@ def promotion(
         version=trained["version"],
         sample_data=evaluation,
         require_verified_approver=review == "airflow",
+        rollback_dag_id="robust_rollback",  # named on the version page and the registered model in MLflow
     )
     if approval == "manual" and review == "airflow":
         person = ModelReviewOperator(

@@ -1,7 +1,8 @@
 """A reviewer in a real browser (Debian's Chromium driven by Playwright) on the production topology.
 
-The MLflow UI model version page of a pending challenger shows the review (description with the
-candidate-vs-champion table, ``robust.approval=pending``, alias ``challenger``); the reviewer adds
+The MLflow UI model version page of a pending challenger shows the review: at 1440x900, without
+scrolling, the decision to make, each gate's key figures and the links to runs and plots (one click on
+the robustness curve link shows the plot); ``robust.approval=pending``, alias ``challenger``. The reviewer adds
 ``robust.approval.by`` and edits ``robust.approval`` to ``approved`` with the page's own controls;
 the deferred ``ModelApprovalSensor`` releases in the triggerer and ``deploy`` moves ``@champion``.
 Then the Airflow UI's task page offers the "MLflow run" extra link to the task's own MLflow run.
@@ -56,11 +57,12 @@ def reviewed(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, Any]:
         logs=stack,
     )
     version = stack.xcom("robust_promotion", run_id, "train")["version"]
-    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    seen = _first_screen(stack, browser, artifacts_dir, version)
+    page = browser.new_page(viewport={"width": 1440, "height": 1800})
     page.goto(f"{stack.mlflow_url}/#/models/{MODEL}/versions/{version}")
     approval = page.locator('tr[data-row-key="robust.approval"]')
     approval.wait_for(timeout=60_000)
-    seen = {
+    seen |= {
         "approval_before": approval.locator("td").nth(1).inner_text().strip(),
         "description": page.get_by_test_id("note-editor-preview-content").inner_text(),
         "aliases": page.get_by_text("@ challenger").count(),
@@ -90,6 +92,40 @@ def reviewed(stack: Stack, browser: Any, artifacts_dir: Path) -> dict[str, Any]:
     return {"run_id": run_id, "version": version, "seen": seen, "final": final}
 
 
+def _first_screen(stack: Stack, browser: Any, artifacts_dir: Path, version: str) -> dict[str, Any]:
+    """What a reviewer sees at 1440x900 without scrolling, and where one click on the plot link leads."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(f"{stack.mlflow_url}/#/models/{MODEL}/versions/{version}")
+    description = page.get_by_test_id("note-editor-preview-content")
+    description.wait_for(timeout=60_000)
+    targets = {
+        "decision": description.get_by_text("Decide: may version", exact=False).first,
+        "robustness figures": description.get_by_text("AUDC", exact=False).first,
+        "validation figures": description.get_by_text("expectations met", exact=False).first,
+        "curve link": description.get_by_role("link", name="curve", exact=True),
+        "comparison link": description.get_by_role("link", name="comparison", exact=True),
+        "decision run link": description.get_by_role("link", name="decision run", exact=True),
+    }
+    boxes = {name: locator.bounding_box() for name, locator in targets.items()}
+    page.screenshot(path=str(artifacts_dir / "mlflow_model_version_first_screen.png"))
+    link = targets["curve link"]
+    href = link.get_attribute("href")
+    if link.get_attribute("target") == "_blank":
+        with context.expect_page() as opened:
+            link.click()
+        plot_page = opened.value
+    else:
+        link.click()
+        plot_page = page
+    image = plot_page.locator("img[src^='blob:']").first
+    image.wait_for(timeout=60_000)
+    plot_page.screenshot(path=str(artifacts_dir / "mlflow_plot_after_one_click.png"))
+    seen = {"boxes": boxes, "plot_href": href, "plot_url": plot_page.url, "plot_box": image.bounding_box()}
+    context.close()
+    return seen
+
+
 def _reviews_page(stack: Stack, browser: Any, artifacts_dir: Path, screenshot: str) -> dict[str, str]:
     """The *Model reviews* page as a logged-in Airflow user sees it: text of each review and of the history."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
@@ -115,8 +151,14 @@ def test_reviewer_approves_in_the_mlflow_ui_and_deploy_moves_the_champion(
     seen, version = reviewed["seen"], reviewed["version"]
     assert seen["approval_before"] == "pending" and seen["aliases"] >= 1
     assert "airflow-robust promotion: pending approval" in seen["description"]
-    assert "gate:validation" in seen["description"] and "gate:robustness" in seen["description"]
+    assert "expectations met" in seen["description"] and "AUDC" in seen["description"]
     assert (artifacts_dir / "mlflow_model_version_pending.png").stat().st_size > 10_000
+    # at 1440x900, without scrolling: the decision to make, each gate's figures and the links to the evidence
+    for name, box in seen["boxes"].items():
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, (name, box)
+    # one click on the plot link shows the robustness curve in MLflow
+    assert seen["plot_href"].endswith("/artifacts/degradation_curve.png") and seen["plot_url"] == seen["plot_href"]
+    assert seen["plot_box"] is not None and seen["plot_box"]["width"] > 200 and seen["plot_box"]["height"] > 150
     # the provider's Airflow page: the pending review with its verified evidence, then the alias history
     assert seen["anonymous_api"] == 401
     assert f"{MODEL} version {version}" in seen["review_page"] and "Decide: may version" in seen["review_page"]

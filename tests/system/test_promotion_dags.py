@@ -80,6 +80,9 @@ def test_manual_review_then_auto_promotion(airflow_db: Path) -> None:
     assert resolve(client, MODEL, "champion") == new and resolve(client, MODEL, "previous_champion") == version
     history = read_history(client, MODEL, "champion")
     assert [(h["from"], h["to"]) for h in history] == [("", version), (version, new)]
+    # MLflow says where the undo is: the version page and the registered model name the rollback DAG
+    assert "to undo, trigger the Airflow DAG robust_rollback" in client.get_model_version(MODEL, new).description
+    assert client.get_registered_model(MODEL).tags["robust.rollback.champion.dag"] == "robust_rollback"
 
     # undo the automatic deployment with the rollback example: @champion goes back, the history says why
     undo = load_dag("robust_rollback").test(
@@ -95,6 +98,7 @@ def test_manual_review_then_auto_promotion(airflow_db: Path) -> None:
         "rollback",
         "latency regression in prod",
     )
+    assert last["who"] == "dag_test"  # the DAG run's triggering user (dag.test() names itself), not a DAG path
     again = load_dag("robust_rollback").test(logical_date=datetime(2026, 2, 4, tzinfo=timezone.utc))
     assert again.get_task_instance("rollback").xcom_pull(task_ids="rollback")["action"] == "noop"
     assert resolve(client, MODEL, "champion") == version and len(read_history(client, MODEL, "champion")) == 3

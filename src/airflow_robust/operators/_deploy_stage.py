@@ -27,11 +27,13 @@ def _airflow(run: StageRun) -> dict[str, str]:
 
 
 def _who(run: StageRun, context: Any = None) -> str:
-    """The person who triggered this DAG run when Airflow knows it, else the task's coordinates."""
+    """The Airflow user who triggered this DAG run (authenticated by Airflow), else the task's coordinates.
+
+    The alias history keeps the DAG, run and task beside it (``airflow``): ``who`` names the person.
+    """
     dag_run = context.get("dag_run") if hasattr(context, "get") else None
     user = getattr(dag_run, "triggering_user_name", None)
-    task = f"{run.identity.dag_id}/{run.identity.run_id}/{run.identity.task_id}"
-    return f"{user} (triggered {task})" if user else f"airflow:{task}"
+    return str(user) if user else f"airflow:{run.identity.dag_id}/{run.identity.run_id}/{run.identity.task_id}"
 
 
 def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
@@ -199,9 +201,24 @@ def _move(
         name,
         version,
         f"deployed to @{op.alias} (was {entry.get('from') or 'unset'})"
-        + (" WITHOUT the promotion gate (require_approval=False)" if clearance is None else f"; approved by {who}"),
+        + (" WITHOUT the promotion gate (require_approval=False)" if clearance is None else f"; approved by {who}")
+        + _undo(op, client, name),
     )
     return entry, clearance
+
+
+def _undo(op: DeployModelOperator, client: Any, name: str) -> str:
+    """With ``rollback_dag_id``: point the registered model at the DAG that undoes this move (tags, and the text)."""
+    if not op.rollback_dag_id:
+        return ""
+    from airflow_robust.operators._promote_stage import airflow_ui_url
+
+    url = airflow_ui_url("dags", op.rollback_dag_id)
+    client.set_registered_model_tag(name, f"robust.rollback.{op.alias}.dag", op.rollback_dag_id)
+    if url:
+        client.set_registered_model_tag(name, f"robust.rollback.{op.alias}.url", url)
+    where = f" ([open it]({url}))" if url else ""
+    return f"; to undo, trigger the Airflow DAG {op.rollback_dag_id}{where}"
 
 
 def _serving_check(op: DeployModelOperator, owner: str, name: str, version: str, digest: str) -> dict[str, Any]:

@@ -461,6 +461,11 @@ def _decide_line(op: PromoteModelOperator, summary: dict[str, Any], identity: An
 
 def _airflow_dag_run_url(identity: Any) -> str | None:
     """``{[api] base_url}/dags/<dag>/runs/<run>``, when Airflow's base URL is configured."""
+    return airflow_ui_url("dags", identity.dag_id, "runs", identity.run_id)
+
+
+def airflow_ui_url(*parts: str) -> str | None:
+    """``{[api] base_url}/<parts, quoted>``, or ``None`` when Airflow's base URL is not configured."""
     from urllib.parse import quote
 
     try:
@@ -471,7 +476,7 @@ def _airflow_dag_run_url(identity: Any) -> str | None:
         return None
     if not base:
         return None
-    return f"{str(base).rstrip('/')}/dags/{quote(identity.dag_id, safe='')}/runs/{quote(identity.run_id, safe='')}"
+    return "/".join([str(base).rstrip("/"), *(quote(str(part), safe="") for part in parts)])
 
 
 def _plots(op: PromoteModelOperator, client: Any, summary: dict[str, Any], scores: Scores) -> dict[str, str]:

@@ -48,6 +48,9 @@ class DeployModelOperator(LeasedOperator):
     :param require_verified_approver: count only approvals whose person Airflow authenticated
         (``ModelReviewOperator``), not the MLflow-tag path; default ``False``.
     :param reason: recorded in the alias history; default names the DAG run.
+    :param rollback_dag_id: the DAG that undoes this deployment (one with ``RollbackModelOperator``):
+        named, with its Airflow link, in the version's description and on the registered model
+        (tags ``robust.rollback.<alias>.dag`` and ``.url``), so a reader of MLflow knows where to go.
 
     Emits an event on ``Asset("x-airflow-robust://deploy/<model_name>")`` with the name, version,
     alias and metrics. Returns (XCom) ``model_name``, ``version``, ``alias``, ``previous_version``,
@@ -68,6 +71,7 @@ class DeployModelOperator(LeasedOperator):
         "min_approvals": number_in(1, 100, integer=True),
         "require_verified_approver": boolean(),
         "reason": non_empty_str().or_none(),
+        "rollback_dag_id": non_empty_str().or_none(),
         "lease_ttl": number_in(10, 7 * 24 * 3600),
         "lease_wait": number_in(0, 24 * 3600),
     }
@@ -85,6 +89,7 @@ class DeployModelOperator(LeasedOperator):
         min_approvals: int = 1,
         require_verified_approver: bool = False,
         reason: str | None = None,
+        rollback_dag_id: str | None = None,
         lease_ttl: float = 1800,
         lease_wait: float = 60,
         **kwargs: Any,
@@ -92,6 +97,7 @@ class DeployModelOperator(LeasedOperator):
         super().__init__(**_with_deployment_outlet(kwargs, model_name))
         self.model_name = model_name
         self.version = version
+        self.rollback_dag_id = rollback_dag_id
         self.alias = alias
         self.sample_data = sample_data
         self.sample_rows = sample_rows
