@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+from pathlib import Path
 
 from airflow_robust.tracking.config import embedded_config
 
@@ -42,7 +44,37 @@ def main() -> int:
     print("  MLflow UI:     make ui   then open " + config.model_version_url(name, version.version))
     print("  Airflow UI:    make airflow-ui   then open http://127.0.0.1:8080/dags/robust_promotion_auto")
     print("  Full log:      .airflow/demo.log")
+    home = Path(os.environ.get("AIRFLOW_HOME", ".airflow"))
+    written = split_task_logs(home / "demo.log", home / "demo-task-logs")
+    if written:
+        print(f"  Task logs:     {home.name}/demo-task-logs/<task>.log ({', '.join(written)})")
+        print("                 `airflow dags test` runs the tasks in-process and writes no Airflow task log files,")
+        print("                 so the Airflow UI's Logs tab stays empty for this demo run: read these instead.")
     return 0
+
+
+START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
+
+
+def split_task_logs(log: Path, out: Path) -> list[str]:
+    """Each task's lines of the `airflow dags test` output, one file per task; the task ids written."""
+    if not log.exists():
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    tasks: dict[str, list[str]] = {}
+    current = None
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        started = START.search(line)
+        if started:
+            current = started.group(1)
+        if current is not None:
+            tasks.setdefault(current, []).append(line)
+        if END.search(line):
+            current = None
+    for task, lines in tasks.items():
+        (out / f"{task}.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return list(tasks)
 
 
 if __name__ == "__main__":
