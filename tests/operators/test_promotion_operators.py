@@ -139,6 +139,13 @@ def test_promotion_review_deploy_and_rollback(mlflow_store: dict[str, str], canc
     history = read_history(client, "cancer", "champion")
     assert [(h["from"], h["to"], h["action"]) for h in history][-1] == (strong, good, "rollback")
     assert len(history) == 3 and history[-1]["why"] == "bad canary"
+    # in the MLflow UI the move reads without decoding: what changed first, a UTC time, a description
+    move = client.get_run(history[-1]["run_id"])
+    assert move.info.run_name == f"{strong} -> {good} rollback @champion cancer"
+    assert history[-1]["when"].endswith(" UTC") and history[-1]["when"][:4].isdigit()
+    note = move.data.tags["mlflow.note.content"]
+    assert f"version {strong} -> {good}** (rollback, move 3) at {history[-1]['when']}" in note
+    assert "Why: bad canary." in note
     rolled_back = client.get_model_version("cancer", strong).description
     assert "**Status: rolled back: \\@champion moved to version" in rolled_back
 

@@ -61,12 +61,29 @@ def record_move(
         **(dict(extra) if extra else {}),
     }
     tags = {f"robust.history.{k}": str(v)[:5000] for k, v in entry.items() if not isinstance(v, (dict, list))}
-    tags["mlflow.runName"] = f"{model}@{alias}: {from_version or '-'} -> {to_version or '-'} ({action})"
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(entry["at"]))
+    tags["robust.history.when"] = when
+    # what changed first: MLflow's run table cuts long names ("seattle_weather@cha...")
+    tags["mlflow.runName"] = f"{from_version or '-'} -> {to_version or '-'} {action} @{alias} {model}"[:250]
+    tags["mlflow.note.content"] = _note(entry, when)
     run = client.create_run(ensure_experiment(client, EXPERIMENT, artifact_root), tags=tags)
     client.log_dict(run.info.run_id, entry, "entry.json")
     client.set_terminated(run.info.run_id, "FINISHED")
     entry["run_id"] = run.info.run_id
     return entry
+
+
+def _note(entry: Mapping[str, Any], when: str) -> str:
+    """The run's description in the MLflow UI: the move in one readable paragraph."""
+    dag = entry.get("airflow_dag_id")
+    where = ""
+    if dag:
+        where = f" DAG `{dag}`, run `{entry.get('airflow_run_id', '')}`, task `{entry.get('airflow_task_id', '')}`."
+    return (
+        f"**{entry['model']} \\@{entry['alias']}: version {entry['from'] or '(unset)'} -> "
+        f"{entry['to'] or '(unset)'}** ({entry['action']}, move {entry['seq']}) at {when} by {entry['who']}.\n\n"
+        f"Why: {entry['why']}.{where}"
+    )
 
 
 def _entry(run: Any) -> dict[str, Any]:
