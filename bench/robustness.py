@@ -113,7 +113,7 @@ def main() -> None:
         from airflow_robust.operators.train import TrainModelOperator
         from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
         from airflow_robust.robustness.perturbations import default_perturbations
-        from airflow_robust.robustness.scoring import default_metric
+        from airflow_robust.training.metrics import default_metric
         from tests.helpers import TaskInstanceStandIn, context_for
 
         with MlflowHook().applied():

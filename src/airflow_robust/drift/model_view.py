@@ -24,8 +24,6 @@ import pandas as pd
 
 from airflow_robust.drift.profile import build_profile
 
-HIGHER_IS_BETTER = {"accuracy": True, "balanced_accuracy": True, "f1_macro": True, "rmse": False, "mae": False}
-
 
 def reference_view(
     model: Any, task: str, features: pd.DataFrame, target: pd.Series, metrics: dict[str, float]

@@ -12,8 +12,9 @@ import pandas as pd
 
 from airflow_robust.drift.current import CategoricalAccumulator, CurrentData, NumericAccumulator, accumulate
 from airflow_robust.drift.detect import DEFAULT_THRESHOLDS, ColumnDrift, DriftReport, check_column, compare
-from airflow_robust.drift.model_view import HIGHER_IS_BETTER, ModelAccumulator
+from airflow_robust.drift.model_view import ModelAccumulator
 from airflow_robust.drift.profile import CategoricalProfile, NumericProfile, ReferenceProfile
+from airflow_robust.training.metrics import HIGHER_IS_BETTER
 
 SIGNALS = ("dataset", "prediction", "target", "performance")
 

@@ -29,7 +29,8 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     from airflow_robust.registry.flavors import flavor_of, numeric_inputs
     from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise
     from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
-    from airflow_robust.robustness.scoring import CLASSIFICATION, default_metric
+    from airflow_robust.robustness.scoring import CLASSIFICATION
+    from airflow_robust.training.metrics import default_metric
     from airflow_robust.training.tasks import infer_task
 
     owner = type(op).__name__

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_robust.exceptions import ConfigurationError
@@ -83,14 +83,6 @@ class Decision:
     rubber_stamp: bool
     reason: str
     checks: list[Check]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "promotable": self.promotable,
-            "rubber_stamp": self.rubber_stamp,
-            "reason": self.reason,
-            "checks": [asdict(c) for c in self.checks],
-        }
 
 
 def parse_rules(rules: Any) -> list[Rule]:

@@ -33,13 +33,13 @@ import pandas as pd
 from airflow_robust.registry.flavors import no_probabilities
 from airflow_robust.robustness.perturbations import Perturbation, categorical_columns, numeric_columns
 from airflow_robust.robustness.scoring import (
-    HIGHER_IS_BETTER,
     brier_score,
     calibration_curve,
     expected_calibration_error,
     ratio,
     score,
 )
+from airflow_robust.training.metrics import HIGHER_IS_BETTER
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,10 @@ from typing import Any
 
 import numpy as np
 
-HIGHER_IS_BETTER = {
-    "accuracy": True,
-    "balanced_accuracy": True,
-    "f1_macro": True,
-    "r2": True,
-    "rmse": False,
-    "mae": False,
-}
+from airflow_robust.training.metrics import HIGHER_IS_BETTER
+
+#: the metrics a robustness curve is drawn with (their direction: ``training.metrics.HIGHER_IS_BETTER``)
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "f1_macro")
-REGRESSION = ("rmse", "mae", "r2")
-
-
-def default_metric(task: str) -> str:
-    return "f1_macro" if task == "classification" else "rmse"
 
 
 def score(metric: str, y: Any, predicted: Any, weights: np.ndarray | None = None) -> float:

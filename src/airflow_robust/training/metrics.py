@@ -26,7 +26,23 @@ CLASSIFICATION_METRICS = (
 REGRESSION_METRICS = ("rmse", "mae", "r2", "median_ae")
 
 
-def default_metric(task: TaskType) -> str:
+#: which way is better, for every metric this package computes (one table: robustness, drift, promotion)
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "accuracy": True,
+    "balanced_accuracy": True,
+    "f1_macro": True,
+    "precision_macro": True,
+    "recall_macro": True,
+    "roc_auc": True,
+    "log_loss": False,
+    "r2": True,
+    "rmse": False,
+    "mae": False,
+    "median_ae": False,
+}
+
+
+def default_metric(task: TaskType | str) -> str:
     """The primary metric per task, used where one figure must speak for the model."""
     return "f1_macro" if task == "classification" else "rmse"
 

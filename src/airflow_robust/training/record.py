@@ -22,7 +22,6 @@ INPUT_EXAMPLE_ROWS = 5
 class LoggedModel:
     model_uri: str
     model_id: str | None
-    profile_artifact: str
 
 
 def log_training(
@@ -79,7 +78,6 @@ def log_training(
     return LoggedModel(
         model_uri=str(info.model_uri),
         model_id=getattr(info, "model_id", None),
-        profile_artifact="reference_profile.json",
     )
 
 
