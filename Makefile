@@ -13,11 +13,12 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test browser jre lint typecheck pytest ui airflow-ui bench lock clean
+.PHONY: help venv demo test check browser jre lint typecheck pytest ui airflow-ui bench lock clean
 
 help:
 	@echo "make demo   - create .venv, install from uv.lock, run the example DAG end to end"
 	@echo "make test   - lint (ruff), type check (mypy), whole test suite (pytest)"
+	@echo "make check  - lint, type check and the fast tests (domain logic, house rules): about a minute"
 	@echo "make ui     - MLflow UI on http://127.0.0.1:5000 for the demo's tracking store"
 	@echo "make airflow-ui - Airflow (standalone) on http://127.0.0.1:8080 with the demo's DAGs"
 	@echo "make bench  - run the benchmarks in bench/"
@@ -75,6 +76,12 @@ typecheck: venv
 PYTEST_WORKERS ?= 2
 pytest: venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The inner loop: no services, no browser, no Airflow DAG runs; `make test` stays what CI runs.
+FAST_TESTS := tests/unit tests/test_layers.py tests/test_parse_cost.py tests/test_readme.py
+check: venv
+	$(MAKE) lint typecheck
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)
 
 ui: venv
 	@mkdir -p $(MLFLOW_DIR)/artifacts

@@ -103,6 +103,7 @@ def _open_in_process(uri: str, task_id: str, barrier: Any, results: Any) -> None
         results.put((run.run_id, run.parent_run_id))
 
 
+@pytest.mark.slow  # a minute of concurrent MLflow writers: make test runs it, make check does not
 def test_concurrent_tasks_converge_on_one_parent(client: MlflowClient, mlflow_store: dict[str, str]) -> None:
     """Six processes start stages of one DAG run at the same instant (a barrier releases them)."""
     uri = mlflow_store["tracking_uri"]
