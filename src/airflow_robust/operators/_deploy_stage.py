@@ -39,8 +39,8 @@ def _who(run: StageRun, context: Any = None) -> str:
 def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.operators._promote_stage import get_version
     from airflow_robust.registry.lease import held, holder_for
+    from airflow_robust.registry.versions import get_version
 
     owner = type(op).__name__
     client = hook.get_client()
@@ -211,7 +211,7 @@ def _undo(op: DeployModelOperator, client: Any, name: str) -> str:
     """With ``rollback_dag_id``: point the registered model at the DAG that undoes this move (tags, and the text)."""
     if not op.rollback_dag_id:
         return ""
-    from airflow_robust.operators._promote_stage import airflow_ui_url
+    from airflow_robust.operators._edge import airflow_ui_url
 
     url = airflow_ui_url("dags", op.rollback_dag_id)
     client.set_registered_model_tag(name, f"robust.rollback.{op.alias}.dag", op.rollback_dag_id)
@@ -263,9 +263,9 @@ def _emit(op: Any, context: Any, extra: dict[str, Any]) -> None:
 def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
-    from airflow_robust.operators._promote_stage import get_version, require_model
     from airflow_robust.registry.lease import held, holder_for
     from airflow_robust.registry.rollback import roll_back
+    from airflow_robust.registry.versions import get_version, require_model
 
     client = hook.get_client()
     name = op.model_name

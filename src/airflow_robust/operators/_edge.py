@@ -56,3 +56,18 @@ def identity_from_context(context: Any, experiment_name: str | None = None) -> S
         task_url=task_url,
         experiment_name=experiment_name,
     )
+
+
+def airflow_ui_url(*parts: str) -> str | None:
+    """``{[api] base_url}/<parts, quoted>``, or ``None`` when Airflow's base URL is not configured."""
+    from urllib.parse import quote
+
+    try:
+        from airflow.sdk.configuration import conf
+
+        base = conf.get("api", "base_url", fallback=None)
+    except Exception:  # noqa: BLE001 - no Airflow configuration: the text without a link
+        return None
+    if not base:
+        return None
+    return "/".join([str(base).rstrip("/"), *(quote(str(part), safe="") for part in parts)])

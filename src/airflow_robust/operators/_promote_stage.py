@@ -6,8 +6,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_robust.exceptions import InvalidParameterError, PromotionRejected
+from airflow_robust.exceptions import PromotionRejected
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.registry.versions import get_version
 from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
 from airflow_robust.trust.evidence import ModelBinding
 
@@ -35,39 +36,6 @@ class Scores:
     source: str | None = None
     champion_digest: str | None = None
     same_predictions: bool | None = None
-
-
-def get_version(client: Any, name: str, version: str, owner: str, parameter: str = "candidate_version") -> Any:
-    """The version record; an unknown model names ``model_name``, an unknown version names ``parameter``."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_model_version(name, version)
-    except MlflowException as err:
-        if is_unreachable(err):
-            raise
-        require_model(client, name, owner)  # only on the error path: say which of the two is unknown
-        raise InvalidParameterError(
-            parameter,
-            owner,
-            f"an existing version of registered model {name!r}",
-            version,
-            detail=str(err).splitlines()[0],
-        ) from err
-
-
-def require_model(client: Any, name: str, owner: str, parameter: str = "model_name") -> None:
-    """Raise ``InvalidParameterError`` naming ``parameter`` unless ``name`` is a registered model."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        client.get_registered_model(name)
-    except MlflowException as err:
-        if getattr(err, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
-            raise
-        raise InvalidParameterError(
-            parameter, owner, "the name of a registered model", name, detail=str(err).splitlines()[0]
-        ) from err
 
 
 def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
@@ -461,22 +429,9 @@ def _decide_line(op: PromoteModelOperator, summary: dict[str, Any], identity: An
 
 def _airflow_dag_run_url(identity: Any) -> str | None:
     """``{[api] base_url}/dags/<dag>/runs/<run>``, when Airflow's base URL is configured."""
+    from airflow_robust.operators._edge import airflow_ui_url
+
     return airflow_ui_url("dags", identity.dag_id, "runs", identity.run_id)
-
-
-def airflow_ui_url(*parts: str) -> str | None:
-    """``{[api] base_url}/<parts, quoted>``, or ``None`` when Airflow's base URL is not configured."""
-    from urllib.parse import quote
-
-    try:
-        from airflow.sdk.configuration import conf
-
-        base = conf.get("api", "base_url", fallback=None)
-    except Exception:  # noqa: BLE001 - no Airflow configuration: the text without a link
-        return None
-    if not base:
-        return None
-    return "/".join([str(base).rstrip("/"), *(quote(str(part), safe="") for part in parts)])
 
 
 def _plots(op: PromoteModelOperator, client: Any, summary: dict[str, Any], scores: Scores) -> dict[str, str]:

@@ -100,9 +100,8 @@ class RegisterModelOperator(RobustBaseOperator):
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
         import mlflow
 
-        from airflow_robust.operators._promote_stage import get_version
         from airflow_robust.operators._train_stage import _gate_runs, attest_registration
-        from airflow_robust.registry.versions import find_task_version, upstream_gate_tags
+        from airflow_robust.registry.versions import find_task_version, get_version, upstream_gate_tags
         from airflow_robust.tracking.identity import TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID, TAG_TASK_KEY
 
         owner = type(self).__name__

@@ -117,7 +117,8 @@ class ModelReviewOperator(ApprovalOperator):
         from airflow_robust.hooks.mlflow import MlflowHook
         from airflow_robust.hooks.signing import signing_key
         from airflow_robust.operators._approval import pending_promotion
-        from airflow_robust.operators._promote_stage import get_version, review_markdown
+        from airflow_robust.operators._promote_stage import review_markdown
+        from airflow_robust.registry.versions import get_version
 
         name, version = self.model_name, str(self.version)
         hook = MlflowHook(self.mlflow_conn_id)

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_robust.exceptions import ConfigurationError
+from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
+from airflow_robust.tracking.connectivity import is_unreachable
 from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity
 from airflow_robust.tracking.runs import already_exists
 
@@ -93,3 +94,36 @@ def upstream_gate_tags(
         tags[key] = failing[0] if failing else "passed"
         tags[f"robust.{gate}.runs"] = ",".join(sorted(r.info.run_id for r in latest.values()))[:5000]
     return tags
+
+
+def get_version(client: Any, name: str, version: str, owner: str, parameter: str = "candidate_version") -> Any:
+    """The version record; an unknown model names ``model_name``, an unknown version names ``parameter``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as err:
+        if is_unreachable(err):
+            raise
+        require_model(client, name, owner)  # only on the error path: say which of the two is unknown
+        raise InvalidParameterError(
+            parameter,
+            owner,
+            f"an existing version of registered model {name!r}",
+            version,
+            detail=str(err).splitlines()[0],
+        ) from err
+
+
+def require_model(client: Any, name: str, owner: str, parameter: str = "model_name") -> None:
+    """Raise ``InvalidParameterError`` naming ``parameter`` unless ``name`` is a registered model."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException as err:
+        if getattr(err, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
+            raise
+        raise InvalidParameterError(
+            parameter, owner, "the name of a registered model", name, detail=str(err).splitlines()[0]
+        ) from err

@@ -111,7 +111,7 @@ class ModelApprovalSensor(BaseSensorOperator):
     def _require_version(self) -> None:
         """Unknown model or version: a clear error now, not a wait until the timeout."""
         from airflow_robust.hooks.mlflow import MlflowHook
-        from airflow_robust.operators._promote_stage import get_version
+        from airflow_robust.registry.versions import get_version
 
         hook = MlflowHook(self.mlflow_conn_id)
         with hook.applied():
