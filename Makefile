@@ -78,7 +78,7 @@ pytest: venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The inner loop: no services, no browser, no Airflow DAG runs; `make test` stays what CI runs.
-FAST_TESTS := tests/unit tests/test_layers.py tests/test_parse_cost.py tests/test_readme.py
+FAST_TESTS := tests/unit tests/test_layers.py tests/test_parse_cost.py tests/test_readme.py tests/test_parameter_docs.py
 check: venv
 	$(MAKE) lint typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)

@@ -51,6 +51,9 @@ class DeployModelOperator(LeasedOperator):
     :param rollback_dag_id: the DAG that undoes this deployment (one with ``RollbackModelOperator``):
         named, with its Airflow link, in the version's description and on the registered model
         (tags ``robust.rollback.<alias>.dag`` and ``.url``), so a reader of MLflow knows where to go.
+    :param lease_ttl: seconds the model's promotion lease lives while this task holds it.
+    :param lease_wait: seconds to wait in the task for the lease before rescheduling (no worker slot is
+        held while another DAG run has it).
 
     Emits an event on ``Asset("x-airflow-robust://deploy/<model_name>")`` with the name, version,
     alias and metrics. Returns (XCom) ``model_name``, ``version``, ``alias``, ``previous_version``,
@@ -121,6 +124,9 @@ class RollbackModelOperator(LeasedOperator):
     :param model_name: registered model name. :param alias: default ``"champion"``.
     :param to_version: roll back to this version instead of ``previous_<alias>``.
     :param reason: recorded in the alias history (required in spirit: say why).
+    :param lease_ttl: seconds the model's promotion lease lives while this task holds it.
+    :param lease_wait: seconds to wait in the task for the lease before rescheduling (no worker slot is
+        held while another DAG run has it).
     """
 
     stage = "rollback"

@@ -58,6 +58,14 @@ class MonitorDriftOperator(RobustBaseOperator):
         ``x-airflow-robust://retrain/<model name>``.
     :param rollback_on_performance_loss: with a ``models:/<name>@<alias>`` reference, move the alias
         back to ``previous_<alias>`` when a performance loss is measured on labelled data; default ``False``.
+    :param score_model: score ``current`` with the reference model to get predictions; default ``True``.
+        ``False`` when ``current`` already holds them (e.g. the output of ``BatchPredictOperator``).
+    :param conn_id: Airflow connection for SQL ``current`` (the drift counts run in the database).
+    :param reference_conn_id: Airflow connection for a SQL ``reference`` (when it is a dataset, not a model).
+    :param data_format: file format of ``current`` when its suffix does not tell.
+    :param chunk_rows: rows read per chunk when streaming ``current``; default ``250_000``.
+    :param keep_rows: while ``current`` has at most this many rows their values are kept, so the
+        Wasserstein distance is exact; beyond it, binned counts only (fixed memory). Default ``100_000``.
 
     Returns (XCom) ``dataset_drift``, ``drift_share``, ``drifted_columns``, ``columns`` (per-column
     method, statistic, p_value, threshold, drifted), ``prediction_drift``, ``target_drift``,

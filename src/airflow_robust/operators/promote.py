@@ -64,6 +64,12 @@ class PromoteModelOperator(LeasedOperator):
     :param lease_ttl: seconds a promotion lease lives (auto approval keeps it until deploy); 1800.
     :param lease_wait: seconds to wait in the task for the lease before rescheduling it (no worker slot is
         held while rescheduled); 60.
+    :param features: feature columns of ``evaluation_data``; default each model's own (signature or
+        ``feature_names_in_``), so candidate and champion may use different columns.
+    :param data_format: file format of ``evaluation_data`` when its suffix does not tell.
+    :param conn_id: Airflow connection for SQL ``evaluation_data``.
+    :param write_description: rewrite the version's MLflow description as the review page (status line,
+        evidence table, links); default ``True``. ``False`` leaves the description to you (tags are still set).
     :param notifiers: Airflow notifiers (``BaseNotifier``: Slack, SMTP, your own) told of the decision, with
         ``airflow_robust.mlflow_url`` (the version page) and the rest of :mod:`airflow_robust.operators._notify`
         in their template context. :param notify_on: decisions that notify; default ``("pending_approval",)``.

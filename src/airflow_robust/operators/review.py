@@ -21,6 +21,8 @@ from airflow_robust.links import XCOM_RUN_URL, XCOM_VERSION_URL, MlflowModelVers
 from airflow_robust.operators._edge import for_airflow
 from airflow_robust.params import VERSION, Constraint, boolean, model_name, non_empty_str, validate
 
+#: the placeholder subject; replaced at run time by "Approve <model> version <v> for @<alias>?"
+DEFAULT_SUBJECT = "Review a model promotion"
 _USERS = Constraint(
     "a list of {'id': ..., 'name': ...} dicts (Airflow users who may respond)",
     lambda v: isinstance(v, (list, tuple)) and all(isinstance(u, Mapping) and u.get("id") for u in v),
@@ -38,6 +40,8 @@ class ModelReviewOperator(ApprovalOperator):
         with access to the DAG. For an N-of-M quorum give N review tasks the same M users and
         ``DeployModelOperator(min_approvals=N)``: one person answering twice counts once.
     :param response_timeout: no answer within this time means rejection; default 7 days.
+    :param subject: the title of the Required Action (templated); default
+        "Approve <model> version <v> for @<alias>?", filled in at run time.
     :param notifiers: Airflow notifiers told when the review is requested (e.g. Slack, SMTP); their templates
         see ``airflow_robust`` (``model``, ``version``, ``reason``, ``mlflow_url``, ``airflow_url``: the
         Required Actions page where the reviewer answers).
@@ -72,7 +76,7 @@ class ModelReviewOperator(ApprovalOperator):
         response_timeout: timedelta = timedelta(days=7),
         mlflow_conn_id: str = "mlflow_default",
         signing_conn_id: str = "airflow_robust_signing",
-        subject: str = "Review a model promotion",
+        subject: str = DEFAULT_SUBJECT,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -94,7 +98,9 @@ class ModelReviewOperator(ApprovalOperator):
     def execute(self, context: Any) -> Any:
         try:
             validate(type(self).__name__, self.PARAMETERS, self.parameter_values())
-            self.subject, self.body, review = self._request(context)
+            subject, self.body, review = self._request(context)
+            if self.subject == DEFAULT_SUBJECT:  # a subject the DAG author chose is kept
+                self.subject = subject
         except AirflowRobustError as err:
             raise for_airflow(err) from err
         from airflow_robust.operators._notify import CONTEXT_KEY

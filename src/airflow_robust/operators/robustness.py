@@ -47,6 +47,8 @@ class EvaluateRobustnessOperator(RobustBaseOperator):
     :param slice_columns: columns to slice on; default every feature.
     :param min_slice_size: smallest slice reported; default ``30``.
     :param seed: seed of every perturbation; the same seed gives identical figures. Default ``42``.
+    :param data_format: file format of ``data`` when its suffix does not tell; default inferred.
+    :param conn_id: Airflow connection for SQL ``data``.
 
     Returns (XCom) ``passed``, ``checks`` (name -> value, threshold, passed), ``clean_metric``,
     ``audc``, ``flip_rate``, ``worst_slice_ratio``, ``ece``, ``status``, ``reason``, ``run_id``.

@@ -33,6 +33,8 @@ class ValidateDataOperator(RobustBaseOperator):
         sets, row-count range) and logged as ``reference_suite.json``.
     :param gx_project_dir: instead of ``expectations``, an existing GX file project; with
         ``suite_name`` or ``checkpoint_name`` (its first validation's suite). Never modified.
+    :param suite_name: the expectation suite of ``gx_project_dir`` to validate with.
+    :param checkpoint_name: or a checkpoint of ``gx_project_dir``: its first validation's suite is used.
     :param on_failure: ``"fail"`` (default; non-retryable ``DataValidationFailed``), ``"skip"``
         (skip downstream) or ``"warn"`` (log, tag, continue).
     :param quarantine_uri: where rows failing row-level expectations are written, with a
