@@ -101,6 +101,10 @@ def test_pending_review_evidence_and_alias_history(
     assert f"{MODEL} version {pending} &rarr; @champion (now version {champion})" in html
     assert f"Decide: may version {pending} replace @champion?" in html
     assert "f1_macro:bounds" in html and "Evidence does not verify" not in html
+    # the evidence table: the decision row links the comparison plot the promotion logged to its run
+    assert "<table class='evidence'>" in html and "champion_vs_challenger.png'>comparison</a>" in html
+    assert decision["evaluation_data"] == str(tmp_path / "test.csv")
+    assert f"evaluation data {decision['evaluation_data']} (digest {decision['data_digest']})" in html
     assert f"<td>- &rarr; {champion}</td>" in html  # the alias history, from -> to
     assert " UTC</td>" in html  # readable times, not epoch seconds
 

@@ -231,6 +231,19 @@ def _review(item: dict[str, Any], base: str) -> str:
         f"<td>{_e(_fmt(v.get('improvement')))}</td></tr>"
         for check, v in (decision.get("checks") or {}).items()
     )
+    evidence = "".join(
+        f"<tr><td>{_e(row.get('gate'))}</td><td>{_e(row.get('status'))}</td><td>{_e(row.get('figures'))}</td><td>"
+        + " &middot; ".join(
+            f"<a href='{_e(link.get('url'))}'>{_e(link.get('label'))}</a>" for link in row.get("links") or []
+        )
+        + "</td></tr>"
+        for row in decision.get("evidence") or []
+    )
+    if evidence:
+        evidence = (
+            "<table class='evidence'><tr><th>gate</th><th>verdict</th><th>key figures</th><th>open in MLflow</th>"
+            f"</tr>{evidence}</table>"
+        )
     plots = "".join(
         f"<figure><img alt='{_e(p['path'])}' src='api/artifact?{urlencode(p)}'><figcaption>{_e(p['path'])}"
         "</figcaption></figure>"
@@ -245,11 +258,13 @@ def _review(item: dict[str, Any], base: str) -> str:
         head
         + f"<p class='decide'>Decide: may version {_e(version)} replace @{_e(alias)}? {actions}</p>"
         + f"<p>{_e(decision.get('reason'))}</p>"
+        + evidence
         + "<table><tr><th>check</th><th>outcome</th><th>candidate</th><th>champion</th><th>improvement</th></tr>"
         + rows
         + "</table>"
         + f"<p class='small'>Signed decision run {_e(item.get('run_id'))}; model files "
-        f"{_e(decision.get('candidate_digest'))}; evaluation data {_e(decision.get('data_digest'))} "
+        f"{_e(decision.get('candidate_digest'))}; evaluation data {_e(decision.get('evaluation_data') or '')} "
+        f"(digest {_e(decision.get('data_digest'))}) "
         f"({_e(decision.get('rows'))} rows).</p>" + f"<div class='plots'>{plots}</div></section>"
     )
 
