@@ -391,14 +391,7 @@ def _record_on_version(
         "robust.promotion.dag_run": f"{identity.dag_id}/{identity.run_id}",
     }
     if outcome == "promoted":
-        tags[APPROVAL_TAG] = "approved"
         tags[f"{APPROVAL_TAG}.by"] = "airflow-robust (approval='auto')"
-    elif outcome == "pending_approval":
-        tags[APPROVAL_TAG] = "pending"
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version, key, value)
-    if outcome == "pending_approval":
-        client.set_registered_model_alias(name, op.challenger_alias, version)
     if op.write_description:
         from airflow_robust.registry.review import REVIEW_MARK, with_status
 
@@ -410,6 +403,14 @@ def _record_on_version(
             "rejected": f"rejected by the promotion gate for @{op.champion_alias}",
         }[outcome]
         client.update_model_version(name, version, description=with_status(text, status, decided=False))
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    if outcome == "pending_approval":
+        client.set_registered_model_alias(name, op.challenger_alias, version)
+    # the approval tag last: whoever sees "pending" (a reviewer, the sensor) finds the review already written
+    approval = {"promoted": "approved", "pending_approval": "pending"}.get(outcome)
+    if approval:
+        client.set_model_version_tag(name, version, APPROVAL_TAG, approval)
 
 
 def _decide_line(op: PromoteModelOperator, summary: dict[str, Any], identity: Any) -> str:
