@@ -114,6 +114,7 @@ def test_validation_page_is_self_contained_and_lists_failures_first() -> None:
     assert "<link" not in page and "<script" not in page and "<style>" in page
     assert page.index("temp_max") < page.index("wind")  # the failure comes first
     assert "NOT MET" in page and "3 (3.00%)" in page and "120.5" in page
+    assert "<code>{&quot;max_value&quot;: 50}</code>" in page  # the rule that failed, beside its name
     assert "s3://bucket/&lt;weather&gt;.csv" in page and "FAILED" in page
 
 

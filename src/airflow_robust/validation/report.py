@@ -56,8 +56,9 @@ def _row(outcome: Any) -> str:
         if outcome.unexpected_percent is not None and math.isfinite(outcome.unexpected_percent):
             unexpected += f" ({outcome.unexpected_percent:.2f}%)"
     examples = ", ".join(_short(v) for v in outcome.partial_unexpected_list[:10])
+    rule = {k: v for k, v in spec.kwargs.items() if k not in ("column", "column_list", "result_format")}
     cells = [
-        html.escape(spec.type),
+        html.escape(spec.type) + (f"<br><code>{html.escape(_short(rule))}</code>" if rule else ""),
         html.escape(", ".join(spec.columns)),
         html.escape(spec.severity),
         html.escape(state),
