@@ -109,7 +109,7 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
         }
         _log(scores, decision.checks)
         summary["plots"] = _plots(op, client, summary, scores)
-        summary["evidence"] = _evidence(client, config, summary, [r.metric for r in rules])
+        summary["evidence"] = _evidence(client, config, summary, [r.metric for r in rules], run.experiment_id)
         mlflow.set_tags(
             {"robust.promotion.decision": outcome, "robust.model_name": name, "robust.candidate": candidate}
         )
@@ -166,15 +166,20 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
 
 def _fetch(name: str, version: str, dst: str) -> tuple[FetchedModel | None, str | None]:
     """The candidate's files (fetched once: scored, digested and signed), or why they could not be read."""
+    try:
+        return _download(name, version, dst), None
+    except Exception as err:  # noqa: BLE001 - fail closed: unreadable files are an ERROR check
+        return None, _judged(err)
+
+
+def _download(name: str, version: str, dst: str) -> FetchedModel:
+    """``name`` version ``version`` fetched into its own folder ``dst`` and digested."""
     import os
 
     from airflow_robust.registry.models import fetch_model
 
-    try:
-        os.makedirs(dst, exist_ok=True)
-        return fetch_model(f"models:/{name}/{version}", dst), None
-    except Exception as err:  # noqa: BLE001 - fail closed: unreadable files are an ERROR check
-        return None, _judged(err)
+    os.makedirs(dst, exist_ok=True)
+    return fetch_model(f"models:/{name}/{version}", dst)
 
 
 def _verdicts(
@@ -235,6 +240,8 @@ def _scores(
         if fetch_error is not None:
             scores.candidate_error = fetch_error
         return scores
+    import os
+
     from airflow_robust.data.columns import require_column, require_finite
     from airflow_robust.data.loaders import frame_digest
     from airflow_robust.operators._data import load
@@ -270,7 +277,9 @@ def _scores(
     if champion is None:
         return scores
     try:
-        champ_model = _load_champion(name, champion, tmp, scores)
+        champion_files = _download(name, champion, os.path.join(tmp, "champion"))
+        scores.champion_digest = champion_files.digest  # equal to the candidate's: the very same model
+        champ_model = _load_local(champion_files.path)
         champ = predict(champ_model, frame[_features(op, champ_model, frame)], frame[op.target], task)
         scores.champion = metrics_for(champ, metrics)
         scores.same_predictions = same_predictions(cand, champ)
@@ -308,19 +317,6 @@ def _logged(client: Any, name: str, candidate: str, champion: str | None, metric
 def _run_metrics(client: Any, name: str, version: str, metrics: list[str]) -> dict[str, float | None]:
     logged = client.get_run(client.get_model_version(name, version).run_id).data.metrics
     return {m: logged.get(m) for m in metrics}
-
-
-def _load_champion(name: str, version: str, tmp: str, scores: Scores) -> Any:
-    """The champion's model, fetched beside the candidate's: its digest says whether the two are identical."""
-    import os
-
-    from airflow_robust.registry.models import fetch_model
-
-    dst = os.path.join(tmp, "champion")
-    os.makedirs(dst, exist_ok=True)
-    fetched = fetch_model(f"models:/{name}/{version}", dst)
-    scores.champion_digest = fetched.digest
-    return _load_local(fetched.path)
 
 
 def _load_local(path: str) -> Any:
@@ -491,9 +487,11 @@ def _robustness_report(client: Any, run_id: str | None, tmp: str) -> dict[str, A
     return report
 
 
-def _evidence(client: Any, config: Any, summary: dict[str, Any], metrics: list[str]) -> list[dict[str, Any]]:
+def _evidence(
+    client: Any, config: Any, summary: dict[str, Any], metrics: list[str], experiment_id: str
+) -> list[dict[str, Any]]:
     """One row per gate (figures and links read from its verified runs), then the decision itself."""
-    from airflow_robust.promotion.evidence import GateEvidence, Link, artifact_url, gate_evidence
+    from airflow_robust.promotion.evidence import GateEvidence, Link, gate_evidence
 
     checks, ui = summary["checks"], config.ui_url
     rows = []
@@ -504,9 +502,8 @@ def _evidence(client: Any, config: Any, summary: dict[str, Any], metrics: list[s
     verdict = {"promoted": "PASS (approval='auto')", "pending_approval": "PASS, for a person to approve"}
     decision = GateEvidence("promotion", verdict.get(summary["decision"], "FAIL"), _compared(summary))
     decision.links.append(Link("decision run", summary["run_url"]))
-    experiment = summary["run_url"].split("/#/experiments/")[-1].split("/")[0]
     for label, path in summary.get("plots", {}).items():
-        decision.links.append(Link(label, artifact_url(ui, experiment, summary["run_id"], path)))
+        decision.links.append(Link(label, config.artifact_url(experiment_id, summary["run_id"], path)))
     rows.append(decision.to_dict())
     return rows
 

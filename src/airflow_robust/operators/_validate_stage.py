@@ -50,7 +50,7 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
             summary["data_docs_uri"] = f"{mlflow.get_artifact_uri('data_docs')}/index.html"
     if summary.get("statistics"):
         summary["report_uri"] = mlflow.get_artifact_uri(REPORT)
-        summary["report_url"] = hook.get_config().run_url(run.experiment_id, run.run_id) + f"/artifacts/{REPORT}"
+        summary["report_url"] = hook.get_config().artifact_url(run.experiment_id, run.run_id, REPORT)
     summary["run_id"] = run.run_id
     if not passed:
         reason = "\n".join([reason, *_where(summary, op)])

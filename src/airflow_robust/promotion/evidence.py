@@ -11,7 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+
+from airflow_robust.tracking.config import artifact_url, run_url
 
 #: artifacts worth one click from the review, per gate, in the order they are linked
 LINKED_ARTIFACTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -45,16 +46,10 @@ class GateEvidence:
         }
 
 
-def artifact_url(ui_url: str, experiment_id: str, run_id: str, path: str) -> str:
-    """The MLflow UI page showing artifact ``path`` of a run (an image or HTML report opens in one click)."""
-    return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}/artifacts/{quote(path)}"
-
-
-def run_links(client: Any, ui_url: str, gate: str, run_id: str) -> list[Link]:
+def run_links(client: Any, ui_url: str, gate: str, run: Any) -> list[Link]:
     """``run`` plus the gate's known plots and reports that the run actually holds."""
-    run = client.get_run(run_id)
-    experiment = str(run.info.experiment_id)
-    links = [Link("run", f"{ui_url.rstrip('/')}/#/experiments/{experiment}/runs/{run_id}")]
+    run_id, experiment = str(run.info.run_id), str(run.info.experiment_id)
+    links = [Link("run", run_url(ui_url, experiment, run_id))]
     wanted = LINKED_ARTIFACTS.get(gate, ())
     if wanted:
         present = _artifact_paths(client, run_id, {path.split("/")[0] for _, path in wanted})
@@ -78,7 +73,7 @@ def gate_evidence(
     for run_id in run_ids:
         try:
             run = client.get_run(run_id)
-            evidence.links += run_links(client, ui_url, gate, run_id)
+            evidence.links += run_links(client, ui_url, gate, run)
         except Exception as err:  # noqa: BLE001 - evidence for people: say what could not be read
             figures.append(f"run {run_id} unreadable ({type(err).__name__})")
             continue

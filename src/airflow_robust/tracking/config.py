@@ -66,7 +66,10 @@ class MlflowConfig:
         }
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
-        return f"{self.ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+        return run_url(self.ui_url, experiment_id, run_id)
+
+    def artifact_url(self, experiment_id: str, run_id: str, path: str) -> str:
+        return artifact_url(self.ui_url, experiment_id, run_id, path)
 
     def model_version_url(self, name: str, version: str | int) -> str:
         from urllib.parse import quote
@@ -202,3 +205,15 @@ def applied(config: MlflowConfig) -> Iterator[MlflowConfig]:
             else:
                 os.environ[key] = value
         tracking_utils._tracking_uri, registry_utils._registry_uri = saved_uris
+
+
+def run_url(ui_url: str, experiment_id: str, run_id: str) -> str:
+    """The MLflow UI page of a run."""
+    return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def artifact_url(ui_url: str, experiment_id: str, run_id: str, path: str) -> str:
+    """The MLflow UI page showing artifact ``path`` of a run (an image or HTML report opens in one click)."""
+    from urllib.parse import quote
+
+    return f"{run_url(ui_url, experiment_id, run_id)}/artifacts/{quote(path)}"
