@@ -102,6 +102,7 @@ $(BENCH_EVIDENTLY)/bin/python: | $(UV)
 AIRFLOW_ROBUST_BENCH_PG ?= postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
 bench: venv $(BENCH_EVIDENTLY)/bin/python
 	$(BIN)/python bench/parse_cost.py
+	$(BIN)/python bench/task_start.py
 	AIRFLOW_ROBUST_BENCH_PG=$(AIRFLOW_ROBUST_BENCH_PG) $(BIN)/python bench/drift.py
 
 clean:

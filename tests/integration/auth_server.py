@@ -17,7 +17,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.stack import BIN, PG_HOST, PG_PORT, PG_USER, _get, free_port, pg_admin, wait_for
+from tests.integration.stack import (
+    BIN,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    TEST_MACHINE_MLFLOW_ARGS,
+    TEST_MACHINE_MLFLOW_ENV,
+    _get,
+    free_port,
+    pg_admin,
+    wait_for,
+)
 
 
 @dataclass
@@ -66,6 +77,7 @@ class AuthServer:
                 "MLFLOW_AUTH_CONFIG_PATH": str(config),
                 "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_urlsafe(24),
                 "PYTHONUNBUFFERED": "1",
+                **TEST_MACHINE_MLFLOW_ENV,
             }
         )
         backend = f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}"
@@ -83,6 +95,7 @@ class AuthServer:
             "127.0.0.1",
             "--port",
             str(self.port),
+            *TEST_MACHINE_MLFLOW_ARGS,
         ]
         with open(self.log, "ab") as handle:
             self.popen = subprocess.Popen(

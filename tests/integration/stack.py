@@ -48,6 +48,7 @@ AIRFLOW_SETTINGS = (
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
     "AIRFLOW__CELERY__BROKER_URL",
     "AIRFLOW__CELERY__RESULT_BACKEND",
+    "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS",
     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
     "AIRFLOW__API_AUTH__JWT_SECRET",
     "AIRFLOW__CORE__LOAD_EXAMPLES",
@@ -62,6 +63,13 @@ AIRFLOW_PROCESSES: dict[str, list[str]] = {
     "triggerer": ["triggerer"],
     "celery-worker": ["celery", "worker"],
 }
+
+
+#: On this 2-core machine: two request workers instead of MLflow's four, and no job runner (huey
+#: consumers for MLflow's own background jobs, which airflow-robust does not use). Docker users keep
+#: MLflow's defaults; the flags above are the topology, these only size it.
+TEST_MACHINE_MLFLOW_ARGS = ["--workers", "2"]
+TEST_MACHINE_MLFLOW_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
 def mlflow_server_args(backend: str, artifacts: str, host: str, port: int) -> list[str]:
@@ -231,6 +239,8 @@ class Stack:
                 "AIRFLOW__CELERY__BROKER_URL": f"{REDIS_URL}/{REDIS_DB}",
                 "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.airflow_db}",
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+                # the worker imports what the gates use once, before it forks task processes
+                "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "airflow_robust.celery.CELERY_CONFIG",
                 # a queue and log-server ports of its own: no other worker on this machine takes our tasks
                 "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
                 "AIRFLOW__CELERY__DEFAULT_QUEUE": self.queue,
@@ -278,6 +288,7 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(TEST_MACHINE_MLFLOW_ENV)
         env.update(self.extra_env)
         self.env = env
 
@@ -301,6 +312,7 @@ class Stack:
             [
                 str(BIN / "mlflow"),
                 *mlflow_server_args(backend, f"file://{self.artifacts}", "127.0.0.1", self.mlflow_port),
+                *TEST_MACHINE_MLFLOW_ARGS,
             ],
         )
         wait_for(lambda: _get(f"{self.mlflow_url}/health") == 200, 180, "the MLflow server", self.processes["mlflow"])

@@ -64,6 +64,8 @@ def test_auto_promotion_pipeline_on_celery(stack: Stack) -> None:
     assert champion["model_version"]["version"] == version
     # the model's artifacts went through the server's artifact proxy into its artifact store
     assert any(stack.artifacts.rglob("MLmodel"))
+    # the worker imported the gates' libraries once, before it forked the task processes
+    assert "airflow-robust: preloaded great_expectations, mlflow" in stack.processes["celery-worker"].tail(10**7)
 
 
 def test_wrong_mlflow_uri_fails_with_the_connection_named_and_retries(stack: Stack) -> None:
