@@ -22,8 +22,10 @@ from tests.integration.stack import (
     PG_HOST,
     PG_PORT,
     PG_USER,
+    SERVER_START,
     TEST_MACHINE_MLFLOW_ARGS,
     TEST_MACHINE_MLFLOW_ENV,
+    Process,
     _get,
     free_port,
     pg_admin,
@@ -102,7 +104,12 @@ class AuthServer:
                 argv, cwd=self.root, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
             )
         # not in the stack's pid file: the stack reaps that file when it starts, perhaps on another worker
-        wait_for(lambda: _get(f"{self.url}/health") == 200, 180, "the basic-auth MLflow server")
+        wait_for(
+            lambda: _get(f"{self.url}/health") == 200,
+            SERVER_START,
+            "the basic-auth MLflow server",
+            Process("basic-auth mlflow server", self.popen, self.log),
+        )
         return self
 
     def stop(self) -> None:

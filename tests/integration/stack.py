@@ -70,6 +70,8 @@ AIRFLOW_PROCESSES: dict[str, list[str]] = {
 #: MLflow's defaults; the flags above are the topology, these only size it.
 TEST_MACHINE_MLFLOW_ARGS = ["--workers", "2"]
 TEST_MACHINE_MLFLOW_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+#: seconds an MLflow server may take to answer /health (it migrates a fresh database first)
+SERVER_START = 300
 
 
 def mlflow_server_args(backend: str, artifacts: str, host: str, port: int) -> list[str]:
@@ -315,7 +317,8 @@ class Stack:
                 *TEST_MACHINE_MLFLOW_ARGS,
             ],
         )
-        wait_for(lambda: _get(f"{self.mlflow_url}/health") == 200, 180, "the MLflow server", self.processes["mlflow"])
+        up = f"{self.mlflow_url}/health"
+        wait_for(lambda: _get(up) == 200, SERVER_START, "the MLflow server", self.processes["mlflow"])
 
     def start_airflow_process(self, name: str) -> Process:
         extra = ["--queues", self.queue] if name == "celery-worker" else []
