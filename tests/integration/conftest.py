@@ -23,18 +23,36 @@ def require_services() -> None:
     pytest.skip(missing)
 
 
+#: the session's stack while it runs (stopped as soon as the last test that uses it is done)
+_RUNNING: list[Stack] = []
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     require_services()
     root = Path(tempfile.mkdtemp(prefix="airflow-robust-it-"))
     running = Stack(root=root, prefix="airflow_robust_it").start()
+    _RUNNING.append(running)
     try:
         yield running
     finally:
-        running.stop()
+        _stop()
 
 
-@pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+def _stop() -> None:
+    while _RUNNING:
+        _RUNNING.pop().stop()
+
+
+@pytest.hookimpl(trylast=True)  # after the fixtures' own teardown
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Tests run in collection order (with xdist, ``tests/conftest.py`` gives all of the stack's tests
+    to one worker): after the last test that uses the stack, stop its dozen processes instead of
+    letting them load the machine until the session ends."""
+    if _RUNNING and item is _last_stack_user(item.session):
+        _stop()
+
+
+def _last_stack_user(session: pytest.Session) -> pytest.Item | None:
+    users = [i for i in session.items if "stack" in getattr(i, "fixturenames", ())]
+    return users[-1] if users else None
