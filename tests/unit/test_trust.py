@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 
 from airflow_robust.exceptions import EvidenceError
 from airflow_robust.operators._approval import normalise
-from airflow_robust.tracking.connectivity import auth_status, is_auth_failure, is_unreachable
+from airflow_robust.tracking.connectivity import auth_status, is_auth_failure, is_missing_entity, is_unreachable
 from airflow_robust.trust.digest import directory_digest
 from airflow_robust.trust.evidence import ModelBinding, attest, read_attestation, read_verified, require_model
 from airflow_robust.trust.signing import SigningKey, sign, verify
@@ -110,13 +111,27 @@ def test_auth_errors_are_not_outages() -> None:
     server_error = MlflowException("API request to endpoint /x failed with error code 503 != 200. Response body: ''")
     not_found = MlflowException(
         "API request to endpoint /x failed with error code 404 != 200. Response body: 'nope'",
-        error_code="RESOURCE_DOES_NOT_EXIST",
+        error_code=RESOURCE_DOES_NOT_EXIST,  # the proto's number, as MLflow's REST client passes it
     )
     assert auth_status(unauth) == 401 and auth_status(denied) == 403
     assert is_auth_failure(unauth) and not is_unreachable(unauth) and not is_unreachable(denied)
     assert is_unreachable(down) and not is_auth_failure(down)
     assert is_unreachable(server_error)
     assert not is_unreachable(not_found) and not is_auth_failure(not_found)
+    assert is_missing_entity(not_found)
+    assert not any(is_missing_entity(e) for e in (unauth, denied, down, server_error, ValueError("not found")))
+
+
+def test_a_missing_model_or_alias_in_a_real_store_is_told_apart(mlflow_store: dict[str, str]) -> None:
+    client = MlflowClient()
+    for lookup in (
+        lambda: client.get_registered_model("no_such_model"),
+        lambda: client.get_model_version_by_alias("no_such_model", "champion"),
+        lambda: client.get_run("0" * 32),
+    ):
+        with pytest.raises(MlflowException) as caught:
+            lookup()
+        assert is_missing_entity(caught.value), caught.value.error_code
 
 
 def _run(client: MlflowClient) -> str:

@@ -18,7 +18,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
 
     from airflow_robust.data.columns import require_finite, require_numbers
     from airflow_robust.data.writers import ChunkWriter
-    from airflow_robust.operators._data import check_output_uri, open_for_write, stream
+    from airflow_robust.operators._data import check_output_uri, open_for_write, required_features, stream
     from airflow_robust.registry.batch import BatchTally, score_chunk
     from airflow_robust.registry.flavors import numeric_inputs
     from airflow_robust.registry.models import load_uri, resolve_model
@@ -48,7 +48,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
             owner, op.data, conn_id=op.conn_id, data_format=op.data_format, chunk_rows=int(op.chunk_rows)
         ):
             if features is None:
-                features = _features(op, model, chunk, owner)
+                features = required_features(op.features, model, chunk, "", owner)
                 passthrough = list(chunk.columns) if op.passthrough_columns is None else list(op.passthrough_columns)
                 missing = [c for c in passthrough if c not in chunk.columns]
                 if missing:
@@ -175,17 +175,3 @@ def _model_features(op: BatchPredictOperator, model: Any, columns: list[str]) ->
             self.columns = names
 
     return model_features(op.features, model, _Columns(columns), target="")
-
-
-def _features(op: BatchPredictOperator, model: Any, chunk: Any, owner: str) -> list[str]:
-    from airflow_robust.operators._data import model_features
-
-    names, missing = model_features(op.features, model, chunk, target="")
-    if missing:
-        raise InvalidParameterError(
-            "features" if op.features else "data",
-            owner,
-            f"data with the model's feature columns (missing {missing})",
-            list(chunk.columns),
-        )
-    return names

@@ -183,6 +183,20 @@ def model_features(explicit: Any, model: Any, frame: Any, target: str) -> tuple[
     return names, [c for c in names if c not in frame.columns]
 
 
+def required_features(explicit: Any, model: Any, frame: Any, target: str, owner: str) -> list[str]:
+    """The model's feature columns in ``frame``; missing ones are an ``InvalidParameterError`` naming
+    ``features`` when the DAG listed them, else ``data``."""
+    names, missing = model_features(explicit, model, frame, target)
+    if missing:
+        raise InvalidParameterError(
+            "features" if explicit else "data",
+            owner,
+            f"data with the model's feature columns (missing {missing})",
+            list(frame.columns),
+        )
+    return names
+
+
 def check_output_uri(owner: str, parameter: str, uri: str, inputs: dict[str, Any]) -> None:
     """An output location must be absolute, free of ``..``, and never one of the inputs.
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators._gate import jsonable
-from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
+from airflow_robust.tracking.connectivity import is_auth_failure, is_missing_entity, is_unreachable
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -24,7 +24,7 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     import mlflow
 
     from airflow_robust.data.columns import require_column, require_finite, require_numbers
-    from airflow_robust.operators._data import load
+    from airflow_robust.operators._data import load, required_features
     from airflow_robust.operators._gate import conclude
     from airflow_robust.registry.flavors import flavor_of, numeric_inputs
     from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise
@@ -39,7 +39,7 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
     _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
     require_column(owner, "target", op.target, list(frame.columns), "a column of the evaluation data")
     frame = frame[frame[op.target].notna()]
-    features = _features(op, model, frame, owner)
+    features = required_features(op.features, model, frame, op.target, owner)
     require_numbers(owner, frame, [c for c in numeric_inputs(model) if c in features])
     require_finite(owner, frame, features)
     task = infer_task(frame[op.target], model, op.task)
@@ -166,7 +166,7 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
             "model_uri", owner, "the URI of an existing registered model", model_uri, detail=str(err)
         ) from err
     except MlflowException as err:
-        if getattr(err, "error_code", "") in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+        if is_missing_entity(err):
             raise InvalidParameterError(
                 "model_uri",
                 owner,
@@ -185,20 +185,6 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
             model_uri,
             detail=f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
         ) from err
-
-
-def _features(op: EvaluateRobustnessOperator, model: Any, frame: Any, owner: str) -> list[str]:
-    from airflow_robust.operators._data import model_features
-
-    names, missing = model_features(op.features, model, frame, op.target)
-    if missing:
-        raise InvalidParameterError(
-            "features" if op.features else "data",
-            owner,
-            f"data with the model's feature columns (missing {missing})",
-            list(frame.columns),
-        )
-    return names
 
 
 def _threshold_source(value: Any, task: str, defaults: dict[str, Any]) -> dict[str, Any]:

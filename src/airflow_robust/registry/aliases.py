@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow_robust.exceptions import DeploymentRefused
 from airflow_robust.registry.history import record_move
+from airflow_robust.tracking.connectivity import is_missing_entity
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +20,7 @@ def resolve(client: Any, name: str, alias: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException as err:
-        code = getattr(err, "error_code", "")
-        if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE") or "not found" in str(err).lower():
+        if is_missing_entity(err) or "not found" in str(err).lower():
             return None
         raise
 

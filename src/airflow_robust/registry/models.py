@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_robust.exceptions import ConfigurationError, ModelFlavorError
+from airflow_robust.tracking.connectivity import is_missing_entity
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w.-]+))/?$")
 
@@ -51,8 +52,7 @@ def resolve_model(client: Any, uri: str) -> ModelRef:
         else:
             record = client.get_model_version(name, version)
     except MlflowException as err:
-        code = getattr(err, "error_code", "")
-        if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+        if is_missing_entity(err):
             what = f"alias {alias!r}" if alias is not None else f"version {version}"
             raise ConfigurationError(f"registered model {name!r} has no {what}: {str(err).splitlines()[0]}") from err
         raise

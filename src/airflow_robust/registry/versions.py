@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
-from airflow_robust.tracking.connectivity import is_unreachable
+from airflow_robust.tracking.connectivity import is_missing_entity, is_unreachable
 from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity
 from airflow_robust.tracking.runs import already_exists
 
@@ -122,7 +122,7 @@ def require_model(client: Any, name: str, owner: str, parameter: str = "model_na
     try:
         client.get_registered_model(name)
     except MlflowException as err:
-        if getattr(err, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
+        if not is_missing_entity(err):
             raise
         raise InvalidParameterError(
             parameter, owner, "the name of a registered model", name, detail=str(err).splitlines()[0]

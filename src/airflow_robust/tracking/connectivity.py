@@ -43,6 +43,16 @@ def is_unreachable_text(text: str) -> bool:
     return bool(_FAILED_REQUEST.search(text)) or any(marker in text for marker in MARKERS)
 
 
+#: MLflow's error codes for "no such model, version, alias or run" (it answers INVALID_PARAMETER_VALUE
+#: for some lookups of a name or alias that does not exist)
+MISSING_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"})
+
+
+def is_missing_entity(err: BaseException) -> bool:
+    """Whether MLflow answered ``err`` because the entity asked for does not exist."""
+    return getattr(err, "error_code", "") in MISSING_CODES
+
+
 def auth_status_text(text: str) -> int | None:
     """401 or 403 when an error message reports one, else ``None``."""
     code = status_code(text)
