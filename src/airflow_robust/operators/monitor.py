@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.data.sources import FORMATS
 from airflow_robust.operators.base import RobustBaseOperator
 from airflow_robust.params import Constraint, boolean, non_empty_str, number_in, one_of, str_list
 
@@ -121,7 +122,7 @@ class MonitorDriftOperator(RobustBaseOperator):
         "rollback_on_performance_loss": boolean(),
         "conn_id": non_empty_str().or_none(),
         "reference_conn_id": non_empty_str().or_none(),
-        "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
+        "data_format": one_of(*FORMATS).or_none(),
         "chunk_rows": number_in(1, 10**8, integer=True),
         "keep_rows": number_in(0, 10**8, integer=True),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.data.sources import FORMATS
 from airflow_robust.operators._notify import NOTIFIERS
 from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
 from airflow_robust.params import (
@@ -108,7 +109,7 @@ class PromoteModelOperator(LeasedOperator):
         "on_failure": one_of("fail", "skip", "warn"),
         "features": str_list().or_none(),
         "conn_id": non_empty_str().or_none(),
-        "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
+        "data_format": one_of(*FORMATS).or_none(),
         "lease_ttl": number_in(10, 7 * 24 * 3600),
         "lease_wait": number_in(0, 24 * 3600),
         "write_description": boolean(),

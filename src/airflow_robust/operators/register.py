@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.data.sources import FORMATS
 from airflow_robust.operators.base import RobustBaseOperator
 from airflow_robust.params import VERSION, Constraint, model_name, non_empty_str, one_of, str_list
 
@@ -59,7 +60,7 @@ class RegisterModelOperator(RobustBaseOperator):
         "target": non_empty_str().or_none(),
         "features": str_list().or_none(),
         "conn_id": non_empty_str().or_none(),
-        "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
+        "data_format": one_of(*FORMATS).or_none(),
     }
 
     def __init__(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.data.sources import FORMATS
 from airflow_robust.operators.base import RobustBaseOperator
 from airflow_robust.params import Constraint, boolean, non_empty_str, number_in, one_of, str_list
 
@@ -86,7 +87,7 @@ class EvaluateRobustnessOperator(RobustBaseOperator):
         "min_slice_size": number_in(1, 10**9, integer=True),
         "seed": number_in(0, 2**32 - 1, integer=True),
         "conn_id": non_empty_str().or_none(),
-        "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
+        "data_format": one_of(*FORMATS).or_none(),
     }
 
     def __init__(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.data.sources import FORMATS
 from airflow_robust.operators.base import RobustBaseOperator, split_params
 from airflow_robust.params import (
     Constraint,
@@ -74,7 +75,7 @@ class TrainModelOperator(RobustBaseOperator):
         "target": non_empty_str(),
         "registered_model_name": model_name(),
         "conn_id": non_empty_str().or_none(),
-        "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
+        "data_format": one_of(*FORMATS).or_none(),
         "validation_data": non_empty_str().or_none(),
         "features": str_list().or_none(),
         "task": one_of("auto", "classification", "regression"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.data.sources import FORMATS
 from airflow_robust.exceptions import InvalidParameterError
 from airflow_robust.operators.base import RobustBaseOperator
 from airflow_robust.params import Constraint, boolean, model_name, non_empty_str, number_in, one_of
@@ -80,7 +81,7 @@ class ValidateDataOperator(RobustBaseOperator):
         "clean_uri": non_empty_str().or_none(),
         "allow_empty": boolean(),
         "conn_id": non_empty_str().or_none(),
-        "data_format": one_of("csv", "tsv", "parquet", "json", "jsonl").or_none(),
+        "data_format": one_of(*FORMATS).or_none(),
         "reference_tolerance": number_in(0, 10),
         "model_name": model_name().or_none(),
         "model_version": Constraint(
