@@ -126,3 +126,33 @@ def test_package_modules_import_each_other_without_cycles() -> None:
     graph = import_graph(Path(airflow_robust.__file__).parent)
     assert len(graph) > 80 and graph["airflow_robust.operators.promote"]
     assert cycles(graph) == []
+
+
+def test_robust_tag_names_are_spelled_only_in_registry_tags() -> None:
+    """Every ``robust.*`` tag name in code (a string that is a tag name or a search filter on one) comes
+    from ``airflow_robust.registry.tags``; messages and docstrings for people may name tags."""
+    import ast
+
+    package = Path(airflow_robust.__file__).parent
+    stray = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "tags.py":
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            is_text = isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            if is_text and (node.value.startswith("robust.") or "tags.`robust." in node.value):
+                stray.append(f"{path.relative_to(package)}:{node.lineno}: {node.value[:60]!r}")
+    assert stray == []
+    from airflow_robust.registry import tags
+
+    assert tags.gate_tag("promotion", "status") == tags.PROMOTION_STATUS_TAG == "robust.promotion.status"
+    assert tags.rollback_tag("champion", "dag") == "robust.rollback.champion.dag"

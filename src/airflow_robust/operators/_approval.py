@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_robust.exceptions import ApprovalRejected, EvidenceError
+from airflow_robust.registry.tags import APPROVAL_STATUS_TAG, APPROVAL_TAG
 
-APPROVAL_TAG = "robust.approval"
 #: what a reviewer may type into the tag, after trimming and lower-casing
 APPROVED_WORDS = ("approved", "approve")
 REJECTED_WORDS = ("rejected", "reject")
@@ -118,7 +118,7 @@ def record_review(
             facts={k: summary[k] for k in ("by", "by_id", "verified", "source", "reason", "promotion_run")}
             | {"at": decided_at},
         )
-        client.set_tag(run.run_id, "robust.approval.status", status)
+        client.set_tag(run.run_id, APPROVAL_STATUS_TAG, status)
     summary["run_id"] = run.run_id
     summary["run_url"] = config.run_url(run.experiment_id, run.run_id)
     client.set_model_version_tag(name, version, approval_pointer(identity.task_key), run.run_id)

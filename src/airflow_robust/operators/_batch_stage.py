@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
+from airflow_robust.registry.tags import BATCH_PREDICT_MODEL_URI_TAG, MODEL_NAME_TAG, MODEL_VERSION_TAG
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -32,9 +33,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
         raise InvalidParameterError(
             "model_uri", owner, "an existing registered model version or alias", op.model_uri, detail=str(err)
         ) from err
-    mlflow.set_tags(
-        {"robust.model_name": ref.name, "robust.model_version": ref.version, "robust.batch_predict.model_uri": ref.uri}
-    )
+    mlflow.set_tags({MODEL_NAME_TAG: ref.name, MODEL_VERSION_TAG: ref.version, BATCH_PREDICT_MODEL_URI_TAG: ref.uri})
     op.log.info("Scoring with %s (resolved from %s)", ref.uri, op.model_uri)
     if str(op.data).startswith("spark:"):
         return _on_spark(op, owner, ref, run)

@@ -10,6 +10,16 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import DeploymentRefused
+from airflow_robust.registry.tags import (
+    DEPLOY_BYPASS_TAG,
+    DEPLOY_STATUS_TAG,
+    MODEL_NAME_TAG,
+    MODEL_VERSION_TAG,
+    PROMOTION_REASON_TAG,
+    ROLLBACK_STATUS_TAG,
+    gate_tag,
+    rollback_tag,
+)
 from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable, is_unreachable_text
 from airflow_robust.trust.evidence import ModelBinding
 
@@ -58,7 +68,7 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
         problems = "; ".join(serving.get("problems", []))
         if is_unreachable_text(problems):  # the fresh process could not fetch the model: retry, don't refuse
             raise hook.unavailable(RuntimeError(problems))
-        client.set_model_version_tag(name, version, "robust.deploy.status", "failed")
+        client.set_model_version_tag(name, version, DEPLOY_STATUS_TAG, "failed")
         raise DeploymentRefused(
             f"version {version} of {name!r} failed its serving check: {problems}",
             summary={"serving_check": serving},
@@ -80,7 +90,7 @@ def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: Mlf
         "metrics": metrics,
     }
     _emit(op, context, {"model_name": name, "version": version, "alias": op.alias, "metrics": metrics})
-    mlflow.set_tags({"robust.deploy.status": "deployed", "robust.model_name": name, "robust.model_version": version})
+    mlflow.set_tags({DEPLOY_STATUS_TAG: "deployed", MODEL_NAME_TAG: name, MODEL_VERSION_TAG: version})
     signer.attest(
         "deploy",
         "passed",
@@ -156,7 +166,7 @@ def _move(
     if clearance is not None:
         expected = clearance.expected_from
         who = clearance.who
-        why = op.reason or record.tags.get("robust.promotion.reason", "") or "deploy"
+        why = op.reason or record.tags.get(PROMOTION_REASON_TAG, "") or "deploy"
         extra: dict[str, Any] = {
             "decision_run": clearance.promotion.run_id,
             "deploy_run": run.run_id,
@@ -190,12 +200,12 @@ def _move(
     challenger = (clearance.promotion.facts.get("challenger_alias") if clearance else None) or "challenger"
     if challenger != op.alias and resolve(client, name, challenger) == version:
         client.delete_registered_model_alias(name, challenger)
-    client.set_model_version_tag(name, version, "robust.deploy.status", "deployed")
+    client.set_model_version_tag(name, version, DEPLOY_STATUS_TAG, "deployed")
     client.set_model_version_tag(
-        name, version, f"robust.deploy.{op.alias}", config.run_url(run.experiment_id, run.run_id)
+        name, version, gate_tag("deploy", op.alias), config.run_url(run.experiment_id, run.run_id)
     )
     if clearance is None:
-        client.set_model_version_tag(name, version, "robust.deploy.bypass", f"require_approval=False by {who}")
+        client.set_model_version_tag(name, version, DEPLOY_BYPASS_TAG, f"require_approval=False by {who}")
     mark_version(
         client,
         name,
@@ -214,9 +224,9 @@ def _undo(op: DeployModelOperator, client: Any, name: str) -> str:
     from airflow_robust.operators._edge import airflow_ui_url
 
     url = airflow_ui_url("dags", op.rollback_dag_id)
-    client.set_registered_model_tag(name, f"robust.rollback.{op.alias}.dag", op.rollback_dag_id)
+    client.set_registered_model_tag(name, rollback_tag(op.alias, "dag"), op.rollback_dag_id)
     if url:
-        client.set_registered_model_tag(name, f"robust.rollback.{op.alias}.url", url)
+        client.set_registered_model_tag(name, rollback_tag(op.alias, "url"), url)
     where = f" ([open it]({url}))" if url else ""
     return f"; to undo, trigger the Airflow DAG {op.rollback_dag_id}{where}"
 
@@ -305,5 +315,5 @@ def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook:
     }
     _emit(op, context, {"model_name": name, "version": target, "alias": op.alias, "rolled_back_from": current})
     mlflow.log_dict(summary, "decision.json")
-    mlflow.set_tags({"robust.rollback.status": "done", "robust.model_name": name})
+    mlflow.set_tags({ROLLBACK_STATUS_TAG: "done", MODEL_NAME_TAG: name})
     return summary

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import GateFailure
+from airflow_robust.registry.tags import gate_tag
 
 if TYPE_CHECKING:
     from airflow_robust.tracking.runs import StageRun
@@ -82,7 +83,7 @@ def conclude(
     status = "passed" if passed else ("warned" if on_failure == "warn" else "failed")
     summary = {**summary, "gate": gate, "status": status, "reason": reason}
     signer.attest(gate, status, summary, model=model, facts={"reason": reason[:2000], **dict(facts or {})})
-    mlflow.set_tags({f"robust.{gate}.status": status, f"robust.{gate}.reason": reason[:5000]})
+    mlflow.set_tags({gate_tag(gate, "status"): status, gate_tag(gate, "reason"): reason[:5000]})
     if passed:
         log.info("%s gate passed: %s", gate, reason)
         return summary

@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, DriftDetected, InvalidParameterError
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.registry.tags import (
+    MONITOR_DRIFT_SHARE_TAG,
+    MONITOR_DRIFT_TAG,
+    MONITOR_DRIFTED_COLUMNS_TAG,
+    MONITOR_RUN_TAG,
+    MONITOR_STATUS_TAG,
+    MONITOR_TIME_TAG,
+    PROFILE_RUN_ID_TAG,
+)
 
 if TYPE_CHECKING:
     from airflow_robust.drift.monitor import MonitorResult
@@ -229,9 +238,7 @@ def _reference(op: MonitorDriftOperator, client: Any, owner: str) -> Reference:
                 "reference", owner, "an existing registered model version or alias", value, detail=str(err)
             ) from err
         record = client.get_model_version(ref.name, ref.version)
-        profile_run = (
-            record.tags.get("robust.profile.run_id") or record.run_id
-        )  # RegisterModelOperator's, else training's
+        profile_run = record.tags.get(PROFILE_RUN_ID_TAG) or record.run_id  # RegisterModelOperator's, else training's
         try:
             import mlflow
 
@@ -395,8 +402,8 @@ def _log(result: MonitorResult, summary: dict[str, Any]) -> str:
         mlflow.log_artifact(page)
     mlflow.set_tags(
         {
-            "robust.monitor.drift": str(result.drift).lower(),
-            "robust.monitor.drifted_columns": ",".join(result.report.drifted_columns)[:5000],
+            MONITOR_DRIFT_TAG: str(result.drift).lower(),
+            MONITOR_DRIFTED_COLUMNS_TAG: ",".join(result.report.drifted_columns)[:5000],
         }
     )
     return f"{mlflow.get_artifact_uri()}/drift_report.html"
@@ -404,10 +411,10 @@ def _log(result: MonitorResult, summary: dict[str, Any]) -> str:
 
 def _tag_version(client: Any, ref: ModelRef, result: MonitorResult, run_url: str) -> None:
     tags = {
-        "robust.monitor.status": "drift" if result.drift else "ok",
-        "robust.monitor.time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "robust.monitor.run": run_url,
-        "robust.monitor.drift_share": f"{result.report.share:.4f}",
+        MONITOR_STATUS_TAG: "drift" if result.drift else "ok",
+        MONITOR_TIME_TAG: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        MONITOR_RUN_TAG: run_url,
+        MONITOR_DRIFT_SHARE_TAG: f"{result.report.share:.4f}",
     }
     for key, value in tags.items():
         client.set_model_version_tag(ref.name, ref.version, key, value)

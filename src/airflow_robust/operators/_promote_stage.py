@@ -8,6 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import PromotionRejected
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.registry.tags import (
+    APPROVAL_TAG,
+    CANDIDATE_TAG,
+    MODEL_NAME_TAG,
+    PROMOTION_CHAMPION_BEFORE_TAG,
+    PROMOTION_DAG_RUN_TAG,
+    PROMOTION_DECISION_TAG,
+    PROMOTION_REASON_TAG,
+    PROMOTION_RUN_ID_TAG,
+    PROMOTION_RUN_TAG,
+    PROMOTION_STATUS_TAG,
+    ROBUSTNESS_RUN_ID_TAG,
+)
 from airflow_robust.registry.versions import get_version
 from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
 from airflow_robust.trust.evidence import ModelBinding
@@ -20,8 +33,6 @@ if TYPE_CHECKING:
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import GateVerdict
     from airflow_robust.trust.signing import SigningKey
-
-APPROVAL_TAG = "robust.approval"
 
 
 @dataclass
@@ -110,9 +121,7 @@ def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook:
         _log(scores, decision.checks)
         summary["plots"] = _plots(op, client, summary, scores)
         summary["evidence"] = _evidence(client, config, summary, [r.metric for r in rules], run.experiment_id)
-        mlflow.set_tags(
-            {"robust.promotion.decision": outcome, "robust.model_name": name, "robust.candidate": candidate}
-        )
+        mlflow.set_tags({PROMOTION_DECISION_TAG: outcome, MODEL_NAME_TAG: name, CANDIDATE_TAG: candidate})
         _record_on_version(op, client, version, summary, decision.reason, config, identity)
         keep_lease = outcome == "promoted"  # held until DeployModelOperator of this DAG run moves the alias
     finally:
@@ -378,13 +387,13 @@ def _record_on_version(
     name, version = str(record.name), str(record.version)
     outcome = summary["decision"]
     tags = {
-        "robust.promotion.status": "passed" if outcome != "rejected" else "failed",
-        "robust.promotion.decision": outcome,
-        "robust.promotion.run": summary["run_url"],
-        "robust.promotion.run_id": summary["run_id"],
-        "robust.promotion.reason": reason[:4000],
-        "robust.promotion.champion_before": summary["champion_version"] or "",
-        "robust.promotion.dag_run": f"{identity.dag_id}/{identity.run_id}",
+        PROMOTION_STATUS_TAG: "passed" if outcome != "rejected" else "failed",
+        PROMOTION_DECISION_TAG: outcome,
+        PROMOTION_RUN_TAG: summary["run_url"],
+        PROMOTION_RUN_ID_TAG: summary["run_id"],
+        PROMOTION_REASON_TAG: reason[:4000],
+        PROMOTION_CHAMPION_BEFORE_TAG: summary["champion_version"] or "",
+        PROMOTION_DAG_RUN_TAG: f"{identity.dag_id}/{identity.run_id}",
     }
     if outcome == "promoted":
         tags[f"{APPROVAL_TAG}.by"] = "airflow-robust (approval='auto')"
@@ -460,7 +469,7 @@ def _plots(op: PromoteModelOperator, client: Any, summary: dict[str, Any], score
                 champion_curves = None
                 if champion:
                     pointer = dict(client.get_model_version(summary["model_name"], champion).tags)
-                    champion_curves = _robustness_report(client, pointer.get("robust.robustness.run_id"), tmp)
+                    champion_curves = _robustness_report(client, pointer.get(ROBUSTNESS_RUN_ID_TAG), tmp)
                     labels = (labels[0], f"champion (version {champion}, its last robustness run)")
                 if robustness_png(candidate_curves, champion_curves, labels, os.path.join(tmp, "robustness_curve.png")):
                     mlflow.log_artifact(os.path.join(tmp, "robustness_curve.png"))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.registry.tags import ROBUSTNESS_RUN_TAG, ROBUSTNESS_STATUS_TAG, gate_tag
 from airflow_robust.tracking.connectivity import is_auth_failure, is_missing_entity, is_unreachable
 
 if TYPE_CHECKING:
@@ -248,10 +249,10 @@ def _tag_version(hook: MlflowHook, binding: ModelBinding, summary: dict[str, Any
     from airflow_robust.operators._gate import point_version
 
     run_url = hook.get_config().run_url(run.experiment_id, run.run_id)
-    tags = {"robust.robustness.status": "passed" if passed else "failed", "robust.robustness.run": run_url}
+    tags = {ROBUSTNESS_STATUS_TAG: "passed" if passed else "failed", ROBUSTNESS_RUN_TAG: run_url}
     for key in ("audc", "flip_rate", "worst_slice_ratio", "ece", "clean_metric"):
         if summary.get(key) is not None:
-            tags[f"robust.robustness.{key}"] = f"{summary[key]:.4f}"
+            tags[gate_tag("robustness", key)] = f"{summary[key]:.4f}"
     point_version(hook.get_client(), binding, "robustness", run.run_id, tags)
 
 

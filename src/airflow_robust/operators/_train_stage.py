@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_robust.registry.tags import (
+    DATA_DIGEST_TAG,
+    DATA_URI_TAG,
+    MODEL_DIGEST_TAG,
+    MODEL_NAME_TAG,
+    MODEL_VERSION_TAG,
+    PREFIX,
+    REGISTRATION_RUN_ID_TAG,
+    REUSED_FROM_RUN_TAG,
+    REUSED_VERSION_TAG,
+    TASK_TAG,
+    TRAINING_RUN_ID_TAG,
+    TRAINING_RUN_URL_TAG,
+)
 from airflow_robust.tracking.identity import TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID, TAG_TASK_KEY
 
 if TYPE_CHECKING:
@@ -27,8 +41,8 @@ def reuse_or_train(op: TrainModelOperator, run: StageRun, hook: MlflowHook) -> d
         op.log.info("An earlier try registered %s version %s; reusing it.", name, existing.version)
         source_run = client.get_run(existing.run_id) if existing.run_id else None
         metrics = dict(source_run.data.metrics) if source_run else {}
-        mlflow.set_tags({"robust.reused_version": str(existing.version), "robust.reused_from_run": existing.run_id})
-        if not existing.tags.get("robust.registration.run_id"):  # the earlier try died before signing
+        mlflow.set_tags({REUSED_VERSION_TAG: str(existing.version), REUSED_FROM_RUN_TAG: existing.run_id})
+        if not existing.tags.get(REGISTRATION_RUN_ID_TAG):  # the earlier try died before signing
             gate_runs = _gate_runs(existing.tags)
             attest_registration(op.signer(run, hook), client, name, str(existing.version), gate_runs, {})
         return _summary(
@@ -36,8 +50,8 @@ def reuse_or_train(op: TrainModelOperator, run: StageRun, hook: MlflowHook) -> d
             existing,
             run,
             metrics=metrics,
-            digest=existing.tags.get("robust.data.digest", ""),
-            task=existing.tags.get("robust.task", ""),
+            digest=existing.tags.get(DATA_DIGEST_TAG, ""),
+            task=existing.tags.get(TASK_TAG, ""),
             reused=True,
         )
     return _train_and_register(op, run, hook, client, config)
@@ -81,11 +95,11 @@ def _train_and_register(
         TAG_RUN_ID: identity.run_id,
         TAG_TASK_ID: identity.task_id,
         TAG_TASK_KEY: identity.task_key,
-        "robust.data.uri": source.display[:5000],
-        "robust.data.digest": digest,
-        "robust.task": result.task,
-        "robust.training.run_id": run.run_id,
-        "robust.training.run_url": config.run_url(run.experiment_id, run.run_id),
+        DATA_URI_TAG: source.display[:5000],
+        DATA_DIGEST_TAG: digest,
+        TASK_TAG: result.task,
+        TRAINING_RUN_ID_TAG: run.run_id,
+        TRAINING_RUN_URL_TAG: config.run_url(run.experiment_id, run.run_id),
         **upstream_gate_tags(client, run.experiment_id, identity.run_key),
     }
     version = register_version(
@@ -97,7 +111,7 @@ def _train_and_register(
         tags=tags,
         description=f"Trained by Airflow task {identity.dag_id}.{identity.task_id} in DAG run {identity.run_id}.",
     )
-    mlflow.set_tags({"robust.model_name": op.registered_model_name, "robust.model_version": str(version.version)})
+    mlflow.set_tags({MODEL_NAME_TAG: op.registered_model_name, MODEL_VERSION_TAG: str(version.version)})
     attest_registration(
         op.signer(run, hook),
         client,
@@ -131,8 +145,8 @@ def _gate_runs(tags: dict[str, str]) -> dict[str, list[str]]:
     """Runs of data gates that ran earlier in this DAG run (``upstream_gate_tags``), by gate."""
     out: dict[str, list[str]] = {}
     for key, value in tags.items():
-        if key.startswith("robust.") and key.endswith(".runs") and value:
-            out[key[len("robust.") : -len(".runs")]] = [v for v in value.split(",") if v]
+        if key.startswith(PREFIX) and key.endswith(".runs") and value:
+            out[key[len(PREFIX) : -len(".runs")]] = [v for v in value.split(",") if v]
     return out
 
 
@@ -165,5 +179,5 @@ def attest_registration(
         **facts,
     }
     record = signer.attest("registration", "passed", decision, model=binding, facts={"gate_runs": gate_runs, **facts})
-    point_version(client, binding, "registration", signer.run.run_id, {"robust.model.digest": binding.digest})
+    point_version(client, binding, "registration", signer.run.run_id, {MODEL_DIGEST_TAG: binding.digest})
     return record

@@ -9,6 +9,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import DataValidationFailed, InvalidParameterError
+from airflow_robust.registry.tags import VALIDATION_STATUS_TAG, VALIDATION_SUCCESS_PERCENT_TAG
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -57,7 +58,7 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
     binding = _bind_model_version(op)
     if binding is not None:
         point_version(
-            hook.get_client(), binding, "validation", run.run_id, {"robust.validation.status": _status(op, passed)}
+            hook.get_client(), binding, "validation", run.run_id, {VALIDATION_STATUS_TAG: _status(op, passed)}
         )
     return conclude(
         gate="validation",
@@ -249,7 +250,7 @@ def _log(outcome: Any, summary: dict[str, Any], data: str) -> None:
         mlflow.log_metrics(per_expectation)
     mlflow.log_dict(outcome.result_json, "validation_result.json")
     mlflow.log_text(html_report(outcome.outcomes, summary, data), REPORT)
-    mlflow.set_tag("robust.validation.success_percent", f"{stats['success_percent']:.1f}")
+    mlflow.set_tag(VALIDATION_SUCCESS_PERCENT_TAG, f"{stats['success_percent']:.1f}")
 
 
 def _reason(outcome: Any) -> str:

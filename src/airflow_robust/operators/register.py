@@ -17,6 +17,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_robust.data.sources import FORMATS
 from airflow_robust.operators.base import RobustBaseOperator
 from airflow_robust.params import VERSION, Constraint, model_name, non_empty_str, one_of, str_list
+from airflow_robust.registry.tags import (
+    DATA_DIGEST_TAG,
+    DATA_URI_TAG,
+    MODEL_NAME_TAG,
+    MODEL_VERSION_TAG,
+    PROFILE_RUN_ID_TAG,
+    TRAINING_RUN_ID_TAG,
+)
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -118,7 +126,7 @@ class RegisterModelOperator(RobustBaseOperator):
             TAG_DAG_ID: identity.dag_id,
             TAG_RUN_ID: identity.run_id,
             TAG_TASK_ID: identity.task_id,
-            "robust.training.run_id": str(record.run_id or ""),
+            TRAINING_RUN_ID_TAG: str(record.run_id or ""),
             **upstream_gate_tags(client, run.experiment_id, identity.run_key),
         }
         if self.model_uri is not None:
@@ -131,16 +139,16 @@ class RegisterModelOperator(RobustBaseOperator):
             source, frame = load(
                 owner, self.training_data, conn_id=self.conn_id, data_format=self.data_format, parameter="training_data"
             )
-            tags["robust.data.uri"], tags["robust.data.digest"] = source.display[:5000], frame_digest(frame)
-            facts.update({"data_uri": tags["robust.data.uri"], "data_digest": tags["robust.data.digest"]})
+            tags[DATA_URI_TAG], tags[DATA_DIGEST_TAG] = source.display[:5000], frame_digest(frame)
+            facts.update({"data_uri": tags[DATA_URI_TAG], "data_digest": tags[DATA_DIGEST_TAG]})
             if self.target:
-                self._log_profile(frame, source.display, tags["robust.data.digest"])
-                tags["robust.profile.run_id"] = run.run_id
+                self._log_profile(frame, source.display, tags[DATA_DIGEST_TAG])
+                tags[PROFILE_RUN_ID_TAG] = run.run_id
         for key, value in tags.items():
             client.set_model_version_tag(name, version, key, value)
         attestation = attest_registration(self.signer(run, hook), client, name, version, _gate_runs(tags), facts)
         assert attestation.model is not None
-        mlflow.set_tags({"robust.model_name": name, "robust.model_version": version})
+        mlflow.set_tags({MODEL_NAME_TAG: name, MODEL_VERSION_TAG: version})
         self.log.info(
             "Registered %s version %s with signed evidence (files %s)", name, version, attestation.model.digest
         )
@@ -153,7 +161,7 @@ class RegisterModelOperator(RobustBaseOperator):
             "model_digest": attestation.model.digest,
             "run_id": run.run_id,
             "gate_runs": _gate_runs(tags),
-            "data_digest": tags.get("robust.data.digest"),
+            "data_digest": tags.get(DATA_DIGEST_TAG),
         }
 
     def _log_profile(self, frame: Any, uri: str, digest: str) -> None:

@@ -17,6 +17,8 @@ from urllib.parse import quote, urlencode
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
+from airflow_robust.registry.tags import APPROVAL_TAG, HISTORY_MODEL_TAG, HISTORY_PREFIX, PROMOTION_DAG_RUN_TAG
+
 #: artifacts the page shows inline or links (plots and reports, never model files)
 SHOWN = {".png": "image/png", ".svg": "image/svg+xml", ".html": "text/html", ".json": "application/json"}
 MLFLOW_CONN_ID = "mlflow_default"
@@ -74,12 +76,12 @@ def pending_reviews(client: Any) -> list[dict[str, Any]]:
     except Exception as err:  # noqa: BLE001 - shown on the page: nothing can be verified without the key
         key_error = str(err)
     out = []
-    for record in client.search_model_versions("tags.`robust.approval` = 'pending'"):
+    for record in client.search_model_versions(f"tags.`{APPROVAL_TAG}` = 'pending'"):
         name, version = str(record.name), str(record.version)
         item: dict[str, Any] = {
             "model": name,
             "version": version,
-            "dag_run": record.tags.get("robust.promotion.dag_run", ""),
+            "dag_run": record.tags.get(PROMOTION_DAG_RUN_TAG, ""),
             "verified": False,
             "problem": key_error,
             "created": float(record.creation_timestamp or 0) / 1000,
@@ -111,10 +113,10 @@ def histories(client: Any, limit: int = 50) -> dict[str, list[dict[str, Any]]]:
     by_model: dict[str, list[dict[str, Any]]] = {}
     for run in runs:
         tags = run.data.tags
-        model = tags.get("robust.history.model")
+        model = tags.get(HISTORY_MODEL_TAG)
         if not model:
             continue
-        entry = {k.removeprefix("robust.history."): v for k, v in tags.items() if k.startswith("robust.history.")}
+        entry = {k.removeprefix(HISTORY_PREFIX): v for k, v in tags.items() if k.startswith(HISTORY_PREFIX)}
         entry["run_id"] = run.info.run_id
         rows = by_model.setdefault(model, [])
         if len(rows) < limit:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_robust.registry.tags import HISTORY_PREFIX, HISTORY_WHEN_TAG
 from airflow_robust.tracking.runs import ensure_experiment
 
 EXPERIMENT = "airflow-robust/alias-history"
@@ -23,9 +24,9 @@ def read_history(client: Any, model: str, alias: str | None = None) -> list[dict
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is None:
         return []
-    query = f"tags.`robust.history.model` = '{_quote(model)}'"
+    query = f"tags.`{HISTORY_PREFIX}model` = '{_quote(model)}'"
     if alias:
-        query += f" and tags.`robust.history.alias` = '{_quote(alias)}'"
+        query += f" and tags.`{HISTORY_PREFIX}alias` = '{_quote(alias)}'"
     runs = client.search_runs([experiment.experiment_id], query, max_results=5000)
     entries = [_entry(run) for run in runs]
     return sorted(entries, key=lambda e: (int(e.get("seq", 0)), e.get("at", 0.0)))
@@ -60,9 +61,9 @@ def record_move(
         **{f"airflow_{k}": v for k, v in airflow.items()},
         **(dict(extra) if extra else {}),
     }
-    tags = {f"robust.history.{k}": str(v)[:5000] for k, v in entry.items() if not isinstance(v, (dict, list))}
+    tags = {f"{HISTORY_PREFIX}{k}": str(v)[:5000] for k, v in entry.items() if not isinstance(v, (dict, list))}
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(entry["at"]))
-    tags["robust.history.when"] = when
+    tags[HISTORY_WHEN_TAG] = when
     # what changed first: MLflow's run table cuts long names ("seattle_weather@cha...")
     tags["mlflow.runName"] = f"{from_version or '-'} -> {to_version or '-'} {action} @{alias} {model}"[:250]
     tags["mlflow.note.content"] = _note(entry, when)
@@ -87,7 +88,7 @@ def _note(entry: Mapping[str, Any], when: str) -> str:
 
 
 def _entry(run: Any) -> dict[str, Any]:
-    prefix = "robust.history."
+    prefix = HISTORY_PREFIX
     entry: dict[str, Any] = {k[len(prefix) :]: v for k, v in run.data.tags.items() if k.startswith(prefix)}
     entry["seq"] = int(entry.get("seq", 0))
     entry["at"] = float(entry.get("at", 0.0))

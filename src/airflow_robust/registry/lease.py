@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_robust.exceptions import LeaseTimeout
+from airflow_robust.registry.tags import LEASE_EXPIRES_TAG, LEASE_HOLDER_TAG, LEASE_MODEL_TAG
 from airflow_robust.tracking.runs import already_exists
 
 __all__ = [
@@ -61,7 +62,7 @@ def holder_of(client: Any, model: str) -> tuple[str, float] | None:
     experiment = client.get_experiment_by_name(lease_name(model))
     if experiment is None or experiment.lifecycle_stage != "active":
         return None
-    return experiment.tags.get("robust.lease.holder", ""), float(experiment.tags.get("robust.lease.expires", "0"))
+    return experiment.tags.get(LEASE_HOLDER_TAG, ""), float(experiment.tags.get(LEASE_EXPIRES_TAG, "0"))
 
 
 def busy_by_other(client: Any, model: str, holder: str) -> str | None:
@@ -81,7 +82,7 @@ def release_if_ended(client: Any, model: str, ended: Callable[[str], bool]) -> s
     experiment = client.get_experiment_by_name(lease_name(model))
     if experiment is None or experiment.lifecycle_stage != "active":
         return None
-    holder = str(experiment.tags.get("robust.lease.holder", ""))
+    holder = str(experiment.tags.get(LEASE_HOLDER_TAG, ""))
     if not holder or not ended(holder):
         return None
     log.warning("Releasing the promotion lease on %s: its holder %s has ended", model, holder)
@@ -101,7 +102,7 @@ def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | Non
 
     name = lease_name(model)
     expires = time.time() + ttl
-    tags = {"robust.lease.holder": holder, "robust.lease.expires": f"{expires:.3f}", "robust.lease.model": model}
+    tags = {LEASE_HOLDER_TAG: holder, LEASE_EXPIRES_TAG: f"{expires:.3f}", LEASE_MODEL_TAG: model}
     try:
         experiment_id = client.create_experiment(name, tags=tags)
         return Lease(model, holder, experiment_id, expires)
@@ -111,13 +112,11 @@ def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | Non
     current = client.get_experiment_by_name(name)
     if current is None:
         return None  # released in between: the caller tries again
-    if current.tags.get("robust.lease.holder") == holder:
-        client.set_experiment_tag(current.experiment_id, "robust.lease.expires", f"{expires:.3f}")
+    if current.tags.get(LEASE_HOLDER_TAG) == holder:
+        client.set_experiment_tag(current.experiment_id, LEASE_EXPIRES_TAG, f"{expires:.3f}")
         return Lease(model, holder, current.experiment_id, expires)
-    if float(current.tags.get("robust.lease.expires", "0")) < time.time():
-        log.warning(
-            "Breaking the expired promotion lease on %s held by %s", model, current.tags.get("robust.lease.holder")
-        )
+    if float(current.tags.get(LEASE_EXPIRES_TAG, "0")) < time.time():
+        log.warning("Breaking the expired promotion lease on %s held by %s", model, current.tags.get(LEASE_HOLDER_TAG))
         _retire(client, current.experiment_id, "expired")
     return None
 

@@ -8,6 +8,7 @@ from typing import Any
 from airflow_robust.exceptions import ConfigurationError
 from airflow_robust.registry.aliases import move_alias, previous_alias, resolve
 from airflow_robust.registry.history import read_history
+from airflow_robust.registry.tags import DEPLOY_STATUS_TAG
 
 
 def roll_back(
@@ -49,7 +50,7 @@ def roll_back(
         keep_previous=False,
     )
     if current is not None:
-        client.set_model_version_tag(name, current, "robust.deploy.status", "rolled_back")
+        client.set_model_version_tag(name, current, DEPLOY_STATUS_TAG, "rolled_back")
     return {"action": "rollback", "version": target, "previous_version": current, "entry": entry}
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
+from airflow_robust.registry.tags import gate_tag
 from airflow_robust.tracking.connectivity import is_missing_entity, is_unreachable
 from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity
 from airflow_robust.tracking.runs import already_exists
@@ -77,7 +78,7 @@ def upstream_gate_tags(
     """
     tags: dict[str, str] = {}
     for gate in gates:
-        key = f"robust.{gate}.status"
+        key = gate_tag(gate, "status")
         runs = client.search_runs(
             [experiment_id], f"tags.`airflow_robust.run_key` = '{run_key}' and tags.`{key}` LIKE '%'", max_results=1000
         )
@@ -92,7 +93,7 @@ def upstream_gate_tags(
         statuses = [r.data.tags[key] for r in latest.values()]
         failing = [s for s in statuses if s != "passed"]
         tags[key] = failing[0] if failing else "passed"
-        tags[f"robust.{gate}.runs"] = ",".join(sorted(r.info.run_id for r in latest.values()))[:5000]
+        tags[gate_tag(gate, "runs")] = ",".join(sorted(r.info.run_id for r in latest.values()))[:5000]
     return tags
 
 

@@ -13,6 +13,7 @@ from airflow_robust.exceptions import AirflowRobustError, ApprovalRejected
 from airflow_robust.links import MlflowRunLink
 from airflow_robust.operators._edge import for_airflow
 from airflow_robust.params import VERSION, Constraint, boolean, model_name, non_empty_str, number_in, validate
+from airflow_robust.registry.tags import APPROVAL_TAG
 
 
 class ModelApprovalSensor(BaseSensorOperator):
@@ -60,7 +61,7 @@ class ModelApprovalSensor(BaseSensorOperator):
         version: str | int,
         mlflow_conn_id: str = "mlflow_default",
         signing_conn_id: str = "airflow_robust_signing",
-        tag: str = "robust.approval",
+        tag: str = APPROVAL_TAG,
         deferrable: bool = True,
         poke_interval: float = 30.0,
         timeout: float = 7 * 24 * 3600,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from airflow_robust.drift.profile import build_profile
 from airflow_robust.exceptions import ConfigurationError
+from airflow_robust.registry.tags import DATA_DIGEST_TAG, DATA_URI_TAG, TASK_TAG
 from airflow_robust.training.fit import TrainingResult, TrainingSpec
 
 MAX_PARAM_LENGTH = 6000
@@ -74,7 +75,7 @@ def log_training(
             result.model, result.task, result.holdout_features, result.holdout_target, result.metrics
         )
     mlflow.log_dict(profile.to_dict(), "reference_profile.json")
-    mlflow.set_tags({"robust.task": result.task, "robust.data.uri": data_uri, "robust.data.digest": digest})
+    mlflow.set_tags({TASK_TAG: result.task, DATA_URI_TAG: data_uri, DATA_DIGEST_TAG: digest})
     return LoggedModel(
         model_uri=str(info.model_uri),
         model_id=getattr(info, "model_id", None),

@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_robust.exceptions import EvidenceError
+from airflow_robust.registry.tags import APPROVAL_RUN_PREFIX, gate_tag
 from airflow_robust.trust.evidence import Attestation, read_attestation, require_model, require_passed
 from airflow_robust.trust.signing import SigningKey
 
 REGISTRATION = "registration"
 PROMOTION = "promotion"
 APPROVAL = "approval"
-APPROVAL_POINTER_PREFIX = "robust.approval.run."
+APPROVAL_POINTER_PREFIX = APPROVAL_RUN_PREFIX
 #: gate -> the operator that writes its verdict (for messages only; nothing is inferred from it)
 GATE_OPERATORS = {
     "validation": "ValidateDataOperator",
@@ -39,7 +40,7 @@ GATE_OPERATORS = {
 
 def pointer_tag(gate: str) -> str:
     """The version tag that points at ``gate``'s run (comma-separated when several ran)."""
-    return f"robust.{gate}.run_id"
+    return gate_tag(gate, "run_id")
 
 
 def approval_pointer(task_key: str) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_robust.exceptions import EvidenceError
+from airflow_robust.registry.tags import ATTESTATION_TAG
 from airflow_robust.trust.digest import short
 from airflow_robust.trust.signing import SigningKey, sha256_of, sign, verify
 
@@ -26,7 +27,6 @@ SCHEMA = "airflow-robust/attestation/v1"
 ARTIFACT = "attestation.json"
 DECISION = "decision.json"
 #: run tag naming the gate whose attestation the run holds (for search; never trusted)
-RUN_TAG = "robust.attestation"
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def attest(
     )
     client.log_dict(run_id, dict(decision), DECISION)
     client.log_dict(run_id, sign(record.to_payload(), key), ARTIFACT)
-    client.set_tag(run_id, RUN_TAG, gate)
+    client.set_tag(run_id, ATTESTATION_TAG, gate)
     return record
 
 
