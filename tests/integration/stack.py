@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -417,7 +417,8 @@ class Stack:
         def finished() -> bool:
             return self.dag_run(dag_id, run_id)["state"] in ("success", "failed")
 
-        wait_for(finished, timeout, f"DAG run {dag_id}/{run_id}", self.processes.get("scheduler"), logs=self)
+        # every process of the stack is watched: a dead MLflow server or worker fails the wait at once
+        wait_for(finished, timeout, f"DAG run {dag_id}/{run_id}", list(self.processes.values()), logs=self)
         return self.dag_run(dag_id, run_id)
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
@@ -486,16 +487,22 @@ def _get(url: str) -> int:
 
 
 def wait_for(
-    condition: Callable[[], bool], timeout: float, what: str, process: Process | None = None, logs: Stack | None = None
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    process: Process | Sequence[Process] | None = None,
+    logs: Stack | None = None,
 ) -> None:
+    """Poll ``condition`` until it holds; fail at once, with its log, if a watched process exits."""
+    watched = [] if process is None else [process] if isinstance(process, Process) else list(process)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process is not None and process.popen.poll() is not None:
-            raise RuntimeError(
-                f"{process.name} exited ({process.popen.returncode}) while waiting for {what}:\n{process.tail()}"
-            )
+        for proc in watched:
+            if proc.popen.poll() is not None:
+                code = proc.popen.returncode
+                raise RuntimeError(f"{proc.name} exited ({code}) while waiting for {what}:\n{proc.tail()}")
         if condition():
             return
         time.sleep(2)
-    detail = logs.logs() if logs is not None else (process.tail() if process is not None else "")
+    detail = logs.logs() if logs is not None else "\n".join(proc.tail() for proc in watched)
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}\n{detail}")
