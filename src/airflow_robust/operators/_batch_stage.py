@@ -3,18 +3,53 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
 from airflow_robust.registry.tags import BATCH_PREDICT_MODEL_URI_TAG, MODEL_NAME_TAG, MODEL_VERSION_TAG
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators.batch_predict import BatchPredictOperator
     from airflow_robust.tracking.runs import StageRun
 
 
-def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+class BatchPredictRequest(Protocol):
+    """What batch scoring reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def chunk_rows(self) -> int: ...
+
+    @property
+    def conn_id(self) -> str | None: ...
+
+    @property
+    def data(self) -> str: ...
+
+    @property
+    def data_format(self) -> str | None: ...
+
+    @property
+    def features(self) -> Sequence[str] | None: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def model_uri(self) -> str: ...
+
+    @property
+    def output_uri(self) -> str: ...
+
+    @property
+    def passthrough_columns(self) -> Sequence[str] | None: ...
+
+    @property
+    def probabilities(self) -> bool: ...
+
+
+def batch_predict_stage(op: BatchPredictRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.data.columns import require_finite, require_numbers
@@ -113,7 +148,7 @@ def batch_predict_stage(op: BatchPredictOperator, context: Any, run: StageRun, h
     return summary
 
 
-def _on_spark(op: BatchPredictOperator, owner: str, ref: Any, run: StageRun) -> dict[str, Any]:
+def _on_spark(op: BatchPredictRequest, owner: str, ref: Any, run: StageRun) -> dict[str, Any]:
     """Spark data: ``mlflow.pyfunc.spark_udf`` scores on the cluster and Spark writes ``output_uri``."""
     import mlflow
 
@@ -166,7 +201,7 @@ def _on_spark(op: BatchPredictOperator, owner: str, ref: Any, run: StageRun) -> 
     return summary
 
 
-def _model_features(op: BatchPredictOperator, model: Any, columns: list[str]) -> tuple[list[str], list[str]]:
+def _model_features(op: BatchPredictRequest, model: Any, columns: list[str]) -> tuple[list[str], list[str]]:
     from airflow_robust.operators._data import model_features
 
     class _Columns:  # model_features reads only .columns

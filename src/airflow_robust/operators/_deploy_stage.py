@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import DeploymentRefused
 from airflow_robust.registry.tags import (
@@ -25,10 +25,86 @@ from airflow_robust.trust.evidence import ModelBinding
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators.deploy import DeployModelOperator, RollbackModelOperator
+    from airflow_robust.operators._gate import Signer
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import Clearance
     from airflow_robust.trust.signing import SigningKey
+
+
+class DeployRequest(Protocol):
+    """What deployment reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def alias(self) -> str: ...
+
+    @property
+    def latency_budget(self) -> float | None: ...
+
+    @property
+    def lease_ttl(self) -> float: ...
+
+    @property
+    def lease_wait(self) -> float: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def min_approvals(self) -> int: ...
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def outlets(self) -> Any: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def require_approval(self) -> bool: ...
+
+    @property
+    def require_verified_approver(self) -> bool: ...
+
+    @property
+    def rollback_dag_id(self) -> str | None: ...
+
+    @property
+    def sample_data(self) -> str | None: ...
+
+    @property
+    def sample_rows(self) -> int: ...
+
+    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
+
+    @property
+    def version(self) -> str | int: ...
+
+
+class RollbackRequest(Protocol):
+    """What a rollback reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def alias(self) -> str: ...
+
+    @property
+    def lease_ttl(self) -> float: ...
+
+    @property
+    def lease_wait(self) -> float: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def to_version(self) -> str | int | None: ...
 
 
 def _airflow(run: StageRun) -> dict[str, str]:
@@ -46,7 +122,7 @@ def _who(run: StageRun, context: Any = None) -> str:
     return str(user) if user else f"airflow:{run.identity.dag_id}/{run.identity.run_id}/{run.identity.task_id}"
 
 
-def deploy_stage(op: DeployModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def deploy_stage(op: DeployRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.registry.lease import held, holder_for
@@ -120,7 +196,7 @@ def _digest(name: str, version: str) -> str:
             ) from err
 
 
-def _clearance(op: DeployModelOperator, client: Any, key: SigningKey, record: Any, digest: str) -> Clearance:
+def _clearance(op: DeployRequest, client: Any, key: SigningKey, record: Any, digest: str) -> Clearance:
     """The version's signed promotion (and approvals), re-verified; ``DeploymentRefused`` naming what failed."""
     from airflow_robust.exceptions import EvidenceError
     from airflow_robust.trust.chain import clearance
@@ -147,7 +223,7 @@ def _clearance(op: DeployModelOperator, client: Any, key: SigningKey, record: An
 
 
 def _move(
-    op: DeployModelOperator,
+    op: DeployRequest,
     client: Any,
     key: SigningKey,
     config: Any,
@@ -217,7 +293,7 @@ def _move(
     return entry, clearance
 
 
-def _undo(op: DeployModelOperator, client: Any, name: str) -> str:
+def _undo(op: DeployRequest, client: Any, name: str) -> str:
     """With ``rollback_dag_id``: point the registered model at the DAG that undoes this move (tags, and the text)."""
     if not op.rollback_dag_id:
         return ""
@@ -231,7 +307,7 @@ def _undo(op: DeployModelOperator, client: Any, name: str) -> str:
     return f"; to undo, trigger the Airflow DAG {op.rollback_dag_id}{where}"
 
 
-def _serving_check(op: DeployModelOperator, owner: str, name: str, version: str, digest: str) -> dict[str, Any]:
+def _serving_check(op: DeployRequest, owner: str, name: str, version: str, digest: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, "-m", "airflow_robust.registry.serving", f"models:/{name}/{version}"]
         args += ["--digest", digest]
@@ -270,7 +346,7 @@ def _emit(op: Any, context: Any, extra: dict[str, Any]) -> None:
             events[outlet].extra = extra
 
 
-def rollback_stage(op: RollbackModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def rollback_stage(op: RollbackRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.registry.lease import held, holder_for

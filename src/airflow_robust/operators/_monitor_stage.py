@@ -8,7 +8,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, DriftDetected, InvalidParameterError
 from airflow_robust.operators._gate import jsonable
@@ -23,12 +23,87 @@ from airflow_robust.registry.tags import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from airflow_robust.drift.monitor import MonitorResult
     from airflow_robust.drift.profile import ReferenceProfile
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators.monitor import MonitorDriftOperator
+    from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.models import ModelRef
     from airflow_robust.tracking.runs import StageRun
+
+
+class MonitorRequest(Protocol):
+    """What drift monitoring reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def chunk_rows(self) -> int: ...
+
+    @property
+    def column_methods(self) -> Mapping[str, str] | None: ...
+
+    @property
+    def columns(self) -> Sequence[str] | None: ...
+
+    @property
+    def conn_id(self) -> str | None: ...
+
+    @property
+    def current(self) -> str: ...
+
+    @property
+    def data_format(self) -> str | None: ...
+
+    @property
+    def drift_share(self) -> float: ...
+
+    @property
+    def drift_signals(self) -> Sequence[str]: ...
+
+    @property
+    def keep_rows(self) -> int: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def max_performance_drop(self) -> float: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def on_drift(self) -> str: ...
+
+    @property
+    def performance_metric(self) -> str | None: ...
+
+    @property
+    def predictions(self) -> str | None: ...
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def reference_conn_id(self) -> str | None: ...
+
+    @property
+    def retrain_asset(self) -> str | None: ...
+
+    @property
+    def rollback_on_performance_loss(self) -> bool: ...
+
+    @property
+    def score_model(self) -> bool: ...
+
+    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
+
+    @property
+    def target(self) -> str | None: ...
+
+    @property
+    def thresholds(self) -> Mapping[str, float] | None: ...
+
 
 PROFILE_ARTIFACT = "reference_profile.json"
 
@@ -40,7 +115,7 @@ class Reference:
     label: str
 
 
-def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def monitor_stage(op: MonitorRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
 
     from airflow_robust.drift.detect import monitored_columns
     from airflow_robust.drift.monitor import MonitorSpec, monitor
@@ -137,7 +212,7 @@ def monitor_stage(op: MonitorDriftOperator, context: Any, run: StageRun, hook: M
     )
 
 
-def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any, *, scoring: bool) -> Any:
+def _pushdown(op: MonitorRequest, owner: str, profile: Any, spec: Any, *, scoring: bool) -> Any:
     """The current data's accumulators computed where it lives (Spark, PostgreSQL), or ``None`` to stream it.
 
     Spark data (``spark:...``) is always counted on the cluster; SQL data with ``conn_id`` inside
@@ -198,7 +273,7 @@ def _pushdown(op: MonitorDriftOperator, owner: str, profile: Any, spec: Any, *, 
 
 
 def _on_spark(
-    op: MonitorDriftOperator, owner: str, source: Any, profile: Any, columns: list[str], keep_rows: int, scoring: bool
+    op: MonitorRequest, owner: str, source: Any, profile: Any, columns: list[str], keep_rows: int, scoring: bool
 ) -> Any:
     from airflow_robust.exceptions import EmptyDataError
     from airflow_robust.operators._data import spark_frame
@@ -224,7 +299,7 @@ def _numbers_checked(chunks: Iterator[Any], owner: str, numeric: list[str]) -> I
         yield chunk
 
 
-def _reference(op: MonitorDriftOperator, client: Any, owner: str) -> Reference:
+def _reference(op: MonitorRequest, client: Any, owner: str) -> Reference:
     from airflow_robust.drift.profile import ReferenceProfile, build_profile
 
     value = op.reference.strip()
@@ -270,7 +345,7 @@ def _reference(op: MonitorDriftOperator, client: Any, owner: str) -> Reference:
     return Reference(profile, None, value)
 
 
-def _reference_in_database(op: MonitorDriftOperator, value: str) -> Any:
+def _reference_in_database(op: MonitorRequest, value: str) -> Any:
     """A SQL reference profiled by aggregate queries in PostgreSQL, or ``None`` to load it."""
     from airflow_robust.data.sources import describe_source
     from airflow_robust.drift.sql import profile_sql, pushdown_supported
@@ -325,7 +400,7 @@ def _is_missing(err: BaseException) -> bool:
 
 
 def _summary(
-    op: MonitorDriftOperator, reference: Reference, result: MonitorResult, run: StageRun, seconds: float
+    op: MonitorRequest, reference: Reference, result: MonitorResult, run: StageRun, seconds: float
 ) -> dict[str, Any]:
     report = result.report
     summary: dict[str, Any] = jsonable(
@@ -421,7 +496,7 @@ def _tag_version(client: Any, ref: ModelRef, result: MonitorResult, run_url: str
 
 
 def _rollback(
-    op: MonitorDriftOperator, client: Any, reference: Reference, run: StageRun, artifact_root: str | None, why: str
+    op: MonitorRequest, client: Any, reference: Reference, run: StageRun, artifact_root: str | None, why: str
 ) -> dict[str, Any]:
     from airflow_robust.registry.lease import held, holder_for
     from airflow_robust.registry.models import parse_model_uri
@@ -445,7 +520,7 @@ def _rollback(
     return {"action": outcome["action"], "version": outcome["version"], "from": outcome.get("previous_version")}
 
 
-def _emit_retrain(op: MonitorDriftOperator, context: Any, summary: dict[str, Any]) -> None:
+def _emit_retrain(op: MonitorRequest, context: Any, summary: dict[str, Any]) -> None:
     events = context.get("outlet_events") if hasattr(context, "get") else None
     if events is None or not op.retrain_asset:
         return

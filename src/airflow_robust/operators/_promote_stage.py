@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import PromotionRejected
 from airflow_robust.operators._gate import jsonable
@@ -26,13 +26,93 @@ from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
 from airflow_robust.trust.evidence import ModelBinding
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators.promote import PromoteModelOperator
+    from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.models import FetchedModel
     from airflow_robust.registry.policy import Rule
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import GateVerdict
     from airflow_robust.trust.signing import SigningKey
+
+
+class PromotionRequest(Protocol):
+    """What the promotion gate reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def approval(self) -> str: ...
+
+    @property
+    def bootstrap_resamples(self) -> int: ...
+
+    @property
+    def candidate_version(self) -> str | int: ...
+
+    @property
+    def challenger_alias(self) -> str: ...
+
+    @property
+    def champion_alias(self) -> str: ...
+
+    @property
+    def compare_on(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+    @property
+    def conn_id(self) -> str | None: ...
+
+    @property
+    def data_format(self) -> str | None: ...
+
+    @property
+    def evaluation_data(self) -> str | None: ...
+
+    @property
+    def features(self) -> Sequence[str] | None: ...
+
+    @property
+    def lease_ttl(self) -> float: ...
+
+    @property
+    def lease_wait(self) -> float: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def notifiers(self) -> Any: ...
+
+    @property
+    def notify_on(self) -> Sequence[str]: ...
+
+    @property
+    def on_failure(self) -> str: ...
+
+    @property
+    def on_missing_champion(self) -> str: ...
+
+    @property
+    def required_gates(self) -> Sequence[str]: ...
+
+    @property
+    def rules(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
+
+    @property
+    def target(self) -> str | None: ...
+
+    @property
+    def write_description(self) -> bool: ...
 
 
 @dataclass
@@ -49,7 +129,7 @@ class Scores:
     same_predictions: bool | None = None
 
 
-def promotion_stage(op: PromoteModelOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def promotion_stage(op: PromotionRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import os
     import tempfile
 
@@ -192,7 +272,7 @@ def _download(name: str, version: str, dst: str) -> FetchedModel:
 
 
 def _verdicts(
-    op: PromoteModelOperator, client: Any, key: SigningKey, version: Any, fetched: FetchedModel | None
+    op: PromotionRequest, client: Any, key: SigningKey, version: Any, fetched: FetchedModel | None
 ) -> dict[str, GateVerdict]:
     """Registration and every required gate, re-derived from their signed runs (never from tags)."""
     from airflow_robust.exceptions import EvidenceError
@@ -232,7 +312,7 @@ def _triggered_by(context: Any) -> str | None:
 
 
 def _scores(
-    op: PromoteModelOperator,
+    op: PromotionRequest,
     client: Any,
     rules: list[Rule],
     name: str,
@@ -334,7 +414,7 @@ def _load_local(path: str) -> Any:
     return load_local(path)
 
 
-def _features(op: PromoteModelOperator, model: Any, frame: Any) -> list[str]:
+def _features(op: PromotionRequest, model: Any, frame: Any) -> list[str]:
     from airflow_robust.operators._data import model_features
 
     names, missing = model_features(op.features, model, frame, str(op.target))
@@ -376,7 +456,7 @@ def _log(scores: Scores, checks: list[Any]) -> None:
 
 
 def _record_on_version(
-    op: PromoteModelOperator,
+    op: PromotionRequest,
     client: Any,
     record: Any,
     summary: dict[str, Any],
@@ -418,7 +498,7 @@ def _record_on_version(
         client.set_model_version_tag(name, version, APPROVAL_TAG, approval)
 
 
-def _decide_line(op: PromoteModelOperator, summary: dict[str, Any], identity: Any) -> str:
+def _decide_line(op: PromotionRequest, summary: dict[str, Any], identity: Any) -> str:
     """The first line of a pending version's page: the decision to make and where to make it."""
     champion = summary.get("champion_version")
     against = f" (now version {champion})" if champion else " (no champion yet)"
@@ -440,7 +520,7 @@ def _airflow_dag_run_url(identity: Any) -> str | None:
     return airflow_ui_url("dags", identity.dag_id, "runs", identity.run_id)
 
 
-def _plots(op: PromoteModelOperator, client: Any, summary: dict[str, Any], scores: Scores) -> dict[str, str]:
+def _plots(op: PromotionRequest, client: Any, summary: dict[str, Any], scores: Scores) -> dict[str, str]:
     """Champion vs challenger and the robustness curves, logged to the decision run: ``{label: artifact}``.
 
     The pictures are for people: one that cannot be drawn is logged as a warning and the decision stands.

@@ -6,7 +6,7 @@ import math
 import os
 import re
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators._gate import jsonable
@@ -14,14 +14,70 @@ from airflow_robust.registry.tags import ROBUSTNESS_RUN_TAG, ROBUSTNESS_STATUS_T
 from airflow_robust.tracking.connectivity import is_auth_failure, is_missing_entity, is_unreachable
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators.robustness import EvaluateRobustnessOperator
+    from airflow_robust.operators._gate import Signer
     from airflow_robust.robustness.perturbations import Perturbation
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.evidence import ModelBinding
 
 
-def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+class RobustnessRequest(Protocol):
+    """What the robustness gate reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def conn_id(self) -> str | None: ...
+
+    @property
+    def data(self) -> str: ...
+
+    @property
+    def data_format(self) -> str | None: ...
+
+    @property
+    def features(self) -> Sequence[str] | None: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def metric(self) -> str | None: ...
+
+    @property
+    def min_slice_size(self) -> int: ...
+
+    @property
+    def model_uri(self) -> str: ...
+
+    @property
+    def on_failure(self) -> str: ...
+
+    @property
+    def perturbations(self) -> Sequence[str | Mapping[str, Any]] | None: ...
+
+    @property
+    def report_only(self) -> bool: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
+
+    @property
+    def slice_columns(self) -> Sequence[str] | None: ...
+
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def task(self) -> str: ...
+
+    @property
+    def thresholds(self) -> Mapping[str, Any] | str | None: ...
+
+
+def robustness_stage(op: RobustnessRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.data.columns import require_column, require_finite, require_numbers
@@ -125,7 +181,7 @@ def robustness_stage(op: EvaluateRobustnessOperator, context: Any, run: StageRun
 
 
 def _checks(
-    op: EvaluateRobustnessOperator, report: Any, figures: dict[str, Any], thresholds: dict[str, Any]
+    op: RobustnessRequest, report: Any, figures: dict[str, Any], thresholds: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
     """Checks of the configured figures; the default set never demands figures this model cannot give."""
     from airflow_robust.robustness.checks import run_checks
@@ -194,7 +250,7 @@ def _threshold_source(value: Any, task: str, defaults: dict[str, Any]) -> dict[s
     return dict(value or {})
 
 
-def _perturbations(op: EvaluateRobustnessOperator, features: Any, task: str, owner: str) -> list[Perturbation]:
+def _perturbations(op: RobustnessRequest, features: Any, task: str, owner: str) -> list[Perturbation]:
     from airflow_robust.robustness.perturbations import BUILTIN, default_perturbations, user_perturbation
     from airflow_robust.training.estimators import import_object
 

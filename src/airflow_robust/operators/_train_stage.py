@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.registry.tags import (
     DATA_DIGEST_TAG,
@@ -21,13 +21,65 @@ from airflow_robust.registry.tags import (
 from airflow_robust.tracking.identity import TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID, TAG_TASK_KEY
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators._gate import Signer
-    from airflow_robust.operators.train import TrainModelOperator
     from airflow_robust.tracking.runs import StageRun
 
 
-def reuse_or_train(op: TrainModelOperator, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+class TrainRequest(Protocol):
+    """What training reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def conn_id(self) -> str | None: ...
+
+    @property
+    def data(self) -> str: ...
+
+    @property
+    def data_format(self) -> str | None: ...
+
+    @property
+    def estimator(self) -> str: ...
+
+    @property
+    def features(self) -> Sequence[str] | None: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def model_params(self) -> dict[str, Any]: ...
+
+    @property
+    def preprocess(self) -> str: ...
+
+    @property
+    def profile_bins(self) -> int: ...
+
+    @property
+    def registered_model_name(self) -> str: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
+
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def task(self) -> str: ...
+
+    @property
+    def test_size(self) -> float: ...
+
+    @property
+    def validation_data(self) -> str | None: ...
+
+
+def reuse_or_train(op: TrainRequest, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     """Reuse the version an earlier try registered, else train, log and register."""
     import mlflow
 
@@ -57,9 +109,7 @@ def reuse_or_train(op: TrainModelOperator, run: StageRun, hook: MlflowHook) -> d
     return _train_and_register(op, run, hook, client, config)
 
 
-def _train_and_register(
-    op: TrainModelOperator, run: StageRun, hook: MlflowHook, client: Any, config: Any
-) -> dict[str, Any]:
+def _train_and_register(op: TrainRequest, run: StageRun, hook: MlflowHook, client: Any, config: Any) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.data.loaders import frame_digest

@@ -6,20 +6,76 @@ import math
 import os
 import re
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import DataValidationFailed, InvalidParameterError
 from airflow_robust.registry.tags import VALIDATION_STATUS_TAG, VALIDATION_SUCCESS_PERCENT_TAG
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators.validate import ValidateDataOperator
+    from airflow_robust.operators._gate import Signer
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.evidence import ModelBinding
     from airflow_robust.validation.spec import ExpectationSpec
 
 
-def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+class ValidationRequest(Protocol):
+    """What the validation gate reads of its operator; the operator satisfies it (this module never imports it)."""
+
+    @property
+    def allow_empty(self) -> bool: ...
+
+    @property
+    def checkpoint_name(self) -> str | None: ...
+
+    @property
+    def clean_uri(self) -> str | None: ...
+
+    @property
+    def conn_id(self) -> str | None: ...
+
+    @property
+    def data(self) -> str: ...
+
+    @property
+    def data_format(self) -> str | None: ...
+
+    @property
+    def expectations(self) -> Sequence[Mapping[str, Any]] | str | None: ...
+
+    @property
+    def gx_project_dir(self) -> str | None: ...
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def model_name(self) -> str | None: ...
+
+    @property
+    def model_version(self) -> str | int | None: ...
+
+    @property
+    def on_failure(self) -> str: ...
+
+    @property
+    def quarantine_uri(self) -> str | None: ...
+
+    @property
+    def reference_tolerance(self) -> float: ...
+
+    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
+
+    @property
+    def suite_from_reference(self) -> str | None: ...
+
+    @property
+    def suite_name(self) -> str | None: ...
+
+
+def validate_stage(op: ValidationRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.data.sources import describe_source
@@ -75,7 +131,7 @@ def validate_stage(op: ValidateDataOperator, context: Any, run: StageRun, hook: 
     )
 
 
-def resolve_specs(op: ValidateDataOperator, owner: str) -> list[ExpectationSpec]:
+def resolve_specs(op: ValidationRequest, owner: str) -> list[ExpectationSpec]:
     import mlflow
 
     from airflow_robust.operators._data import load
@@ -92,7 +148,7 @@ def resolve_specs(op: ValidateDataOperator, owner: str) -> list[ExpectationSpec]
     return parse_document(_gx_project_suite(op, owner), owner, "gx_project_dir", source=str(op.gx_project_dir))
 
 
-def _gx_project_suite(op: ValidateDataOperator, owner: str) -> list[dict[str, Any]]:
+def _gx_project_suite(op: ValidationRequest, owner: str) -> list[dict[str, Any]]:
     from airflow_robust.validation.engine import quiet_gx
 
     quiet_gx()
@@ -119,7 +175,7 @@ def _gx_project_suite(op: ValidateDataOperator, owner: str) -> list[dict[str, An
 
 
 def _validate_frame(
-    op: ValidateDataOperator, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
+    op: ValidationRequest, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
 ) -> tuple[dict[str, Any], bool, str]:
     import mlflow
 
@@ -143,7 +199,7 @@ def _validate_frame(
     return summary, outcome.success, _reason(outcome)
 
 
-def _refuse_row_outputs(op: ValidateDataOperator, owner: str, data: str, runs: str) -> None:
+def _refuse_row_outputs(op: ValidationRequest, owner: str, data: str, runs: str) -> None:
     """Quarantine and clean outputs need the rows in the worker; an engine that keeps them where they are refuses."""
     for parameter in ("quarantine_uri", "clean_uri"):
         if getattr(op, parameter):
@@ -153,7 +209,7 @@ def _refuse_row_outputs(op: ValidateDataOperator, owner: str, data: str, runs: s
 
 
 def _validate_sql(
-    op: ValidateDataOperator, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
+    op: ValidationRequest, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
 ) -> tuple[dict[str, Any], bool, str]:
     import sqlalchemy as sa
 
@@ -178,7 +234,7 @@ def _validate_sql(
 
 
 def _validate_spark(
-    op: ValidateDataOperator, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
+    op: ValidationRequest, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
 ) -> tuple[dict[str, Any], bool, str]:
     """GX's Spark data source evaluates the expectations on the cluster; only results come back."""
     from airflow_robust.operators._data import spark_frame
@@ -195,7 +251,7 @@ def _validate_spark(
     return summary, outcome.success, _reason(outcome)
 
 
-def _quarantine(op: ValidateDataOperator, frame: Any, outcome: Any) -> tuple[Any, Any]:
+def _quarantine(op: ValidationRequest, frame: Any, outcome: Any) -> tuple[Any, Any]:
     if not (op.quarantine_uri or op.clean_uri):
         return None, None
     from airflow_robust.data.writers import write_frame
@@ -324,7 +380,7 @@ def _short(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _where(summary: dict[str, Any], op: ValidateDataOperator) -> list[str]:
+def _where(summary: dict[str, Any], op: ValidationRequest) -> list[str]:
     """Where to look next: the quarantined rows and the Data Docs page."""
     lines = []
     if summary.get("quarantined_rows") and op.quarantine_uri:
@@ -336,7 +392,7 @@ def _where(summary: dict[str, Any], op: ValidateDataOperator) -> list[str]:
     return lines
 
 
-def _bind_model_version(op: ValidateDataOperator) -> ModelBinding | None:
+def _bind_model_version(op: ValidationRequest) -> ModelBinding | None:
     """With ``model_name`` and ``model_version``: that version and the digest of its files, else ``None``."""
     if not (op.model_name and op.model_version):
         return None
@@ -359,7 +415,7 @@ def _bind_model_version(op: ValidateDataOperator) -> ModelBinding | None:
     return binding
 
 
-def _status(op: ValidateDataOperator, passed: bool) -> str:
+def _status(op: ValidationRequest, passed: bool) -> str:
     return "passed" if passed else ("warned" if op.on_failure == "warn" else "failed")
 
 
