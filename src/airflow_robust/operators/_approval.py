@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ApprovalRejected, EvidenceError
 from airflow_robust.registry.tags import APPROVAL_STATUS_TAG, APPROVAL_TAG
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 #: what a reviewer may type into the tag, after trimming and lower-casing
 APPROVED_WORDS = ("approved", "approve")
@@ -44,7 +47,7 @@ class Review:
     reason: str = ""
 
 
-def pending_promotion(client: Any, key: Any, name: str, version: str) -> tuple[Any, dict[str, Any]]:
+def pending_promotion(client: ModelStore, key: Any, name: str, version: str) -> tuple[Any, dict[str, Any]]:
     """The version's verified promotion attestation and decision, which must be ``pending_approval``."""
     from airflow_robust.trust.chain import PROMOTION, pointer_tag
     from airflow_robust.trust.evidence import read_verified

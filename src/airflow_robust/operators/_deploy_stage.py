@@ -26,6 +26,7 @@ from airflow_robust.trust.evidence import ModelBinding
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators._gate import Signer
+    from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import Clearance
     from airflow_robust.trust.signing import SigningKey
@@ -196,7 +197,7 @@ def _digest(name: str, version: str) -> str:
             ) from err
 
 
-def _clearance(op: DeployRequest, client: Any, key: SigningKey, record: Any, digest: str) -> Clearance:
+def _clearance(op: DeployRequest, client: ModelStore, key: SigningKey, record: Any, digest: str) -> Clearance:
     """The version's signed promotion (and approvals), re-verified; ``DeploymentRefused`` naming what failed."""
     from airflow_robust.exceptions import EvidenceError
     from airflow_robust.trust.chain import clearance
@@ -224,7 +225,7 @@ def _clearance(op: DeployRequest, client: Any, key: SigningKey, record: Any, dig
 
 def _move(
     op: DeployRequest,
-    client: Any,
+    client: ModelStore,
     key: SigningKey,
     config: Any,
     run: StageRun,
@@ -293,7 +294,7 @@ def _move(
     return entry, clearance
 
 
-def _undo(op: DeployRequest, client: Any, name: str) -> str:
+def _undo(op: DeployRequest, client: ModelStore, name: str) -> str:
     """With ``rollback_dag_id``: point the registered model at the DAG that undoes this move (tags, and the text)."""
     if not op.rollback_dag_id:
         return ""
@@ -330,7 +331,7 @@ def _serving_check(op: DeployRequest, owner: str, name: str, version: str, diges
     return report
 
 
-def _training_metrics(client: Any, record: Any) -> dict[str, float]:
+def _training_metrics(client: ModelStore, record: Any) -> dict[str, float]:
     try:
         return dict(client.get_run(record.run_id).data.metrics) if record.run_id else {}
     except Exception:  # noqa: BLE001 - metrics are informative only

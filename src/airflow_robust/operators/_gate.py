@@ -19,6 +19,7 @@ from airflow_robust.exceptions import GateFailure
 from airflow_robust.registry.tags import gate_tag
 
 if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.evidence import Attestation, ModelBinding
     from airflow_robust.trust.signing import SigningKey
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 class Signer:
     """Writes a stage's signed verdict (``decision.json`` + ``attestation.json``) into its MLflow run."""
 
-    client: Any
+    client: ModelStore
     run: StageRun
     key: SigningKey
 
@@ -120,7 +121,7 @@ def bind_version(name: str, version: str, dst: str) -> tuple[ModelBinding, str]:
 
 
 def point_version(
-    client: Any, binding: ModelBinding, gate: str, run_id: str, extra: Mapping[str, str] | None = None
+    client: ModelStore, binding: ModelBinding, gate: str, run_id: str, extra: Mapping[str, str] | None = None
 ) -> None:
     """Point the version at the run holding ``gate``'s signed verdict (plus informational tags)."""
     from airflow_robust.trust.chain import pointer_tag

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.models import ModelRef
+    from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.runs import StageRun
 
 
@@ -299,7 +300,7 @@ def _numbers_checked(chunks: Iterator[Any], owner: str, numeric: list[str]) -> I
         yield chunk
 
 
-def _reference(op: MonitorRequest, client: Any, owner: str) -> Reference:
+def _reference(op: MonitorRequest, client: ModelStore, owner: str) -> Reference:
     from airflow_robust.drift.profile import ReferenceProfile, build_profile
 
     value = op.reference.strip()
@@ -484,7 +485,7 @@ def _log(result: MonitorResult, summary: dict[str, Any]) -> str:
     return f"{mlflow.get_artifact_uri()}/drift_report.html"
 
 
-def _tag_version(client: Any, ref: ModelRef, result: MonitorResult, run_url: str) -> None:
+def _tag_version(client: ModelStore, ref: ModelRef, result: MonitorResult, run_url: str) -> None:
     tags = {
         MONITOR_STATUS_TAG: "drift" if result.drift else "ok",
         MONITOR_TIME_TAG: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -496,7 +497,7 @@ def _tag_version(client: Any, ref: ModelRef, result: MonitorResult, run_url: str
 
 
 def _rollback(
-    op: MonitorRequest, client: Any, reference: Reference, run: StageRun, artifact_root: str | None, why: str
+    op: MonitorRequest, client: ModelStore, reference: Reference, run: StageRun, artifact_root: str | None, why: str
 ) -> dict[str, Any]:
     from airflow_robust.registry.lease import held, holder_for
     from airflow_robust.registry.models import parse_model_uri

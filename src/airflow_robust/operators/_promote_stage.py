@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.models import FetchedModel
     from airflow_robust.registry.policy import Rule
+    from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import GateVerdict
     from airflow_robust.trust.signing import SigningKey
@@ -272,7 +273,7 @@ def _download(name: str, version: str, dst: str) -> FetchedModel:
 
 
 def _verdicts(
-    op: PromotionRequest, client: Any, key: SigningKey, version: Any, fetched: FetchedModel | None
+    op: PromotionRequest, client: ModelStore, key: SigningKey, version: Any, fetched: FetchedModel | None
 ) -> dict[str, GateVerdict]:
     """Registration and every required gate, re-derived from their signed runs (never from tags)."""
     from airflow_robust.exceptions import EvidenceError
@@ -313,7 +314,7 @@ def _triggered_by(context: Any) -> str | None:
 
 def _scores(
     op: PromotionRequest,
-    client: Any,
+    client: ModelStore,
     rules: list[Rule],
     name: str,
     candidate: str,
@@ -389,7 +390,7 @@ def _scores(
     return scores
 
 
-def _logged(client: Any, name: str, candidate: str, champion: str | None, metrics: list[str]) -> Scores:
+def _logged(client: ModelStore, name: str, candidate: str, champion: str | None, metrics: list[str]) -> Scores:
     scores = Scores()
     try:
         scores.candidate = _run_metrics(client, name, candidate, metrics)
@@ -403,7 +404,7 @@ def _logged(client: Any, name: str, candidate: str, champion: str | None, metric
     return scores
 
 
-def _run_metrics(client: Any, name: str, version: str, metrics: list[str]) -> dict[str, float | None]:
+def _run_metrics(client: ModelStore, name: str, version: str, metrics: list[str]) -> dict[str, float | None]:
     logged = client.get_run(client.get_model_version(name, version).run_id).data.metrics
     return {m: logged.get(m) for m in metrics}
 
@@ -457,7 +458,7 @@ def _log(scores: Scores, checks: list[Any]) -> None:
 
 def _record_on_version(
     op: PromotionRequest,
-    client: Any,
+    client: ModelStore,
     record: Any,
     summary: dict[str, Any],
     reason: str,
@@ -520,7 +521,7 @@ def _airflow_dag_run_url(identity: Any) -> str | None:
     return airflow_ui_url("dags", identity.dag_id, "runs", identity.run_id)
 
 
-def _plots(op: PromotionRequest, client: Any, summary: dict[str, Any], scores: Scores) -> dict[str, str]:
+def _plots(op: PromotionRequest, client: ModelStore, summary: dict[str, Any], scores: Scores) -> dict[str, str]:
     """Champion vs challenger and the robustness curves, logged to the decision run: ``{label: artifact}``.
 
     The pictures are for people: one that cannot be drawn is logged as a warning and the decision stands.
@@ -559,7 +560,7 @@ def _plots(op: PromotionRequest, client: Any, summary: dict[str, Any], scores: S
     return made
 
 
-def _robustness_report(client: Any, run_id: str | None, tmp: str) -> dict[str, Any] | None:
+def _robustness_report(client: ModelStore, run_id: str | None, tmp: str) -> dict[str, Any] | None:
     """``robustness.json`` of a robustness run, or ``None`` when there is none to read."""
     import json
     import os
@@ -577,7 +578,7 @@ def _robustness_report(client: Any, run_id: str | None, tmp: str) -> dict[str, A
 
 
 def _evidence(
-    client: Any, config: Any, summary: dict[str, Any], metrics: list[str], experiment_id: str
+    client: ModelStore, config: Any, summary: dict[str, Any], metrics: list[str], experiment_id: str
 ) -> list[dict[str, Any]]:
     """One row per gate (figures and links read from its verified runs), then the decision itself."""
     from airflow_robust.promotion.evidence import GateEvidence, Link, gate_evidence

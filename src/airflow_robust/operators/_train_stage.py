@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators._gate import Signer
+    from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.runs import StageRun
 
 
@@ -109,7 +110,9 @@ def reuse_or_train(op: TrainRequest, run: StageRun, hook: MlflowHook) -> dict[st
     return _train_and_register(op, run, hook, client, config)
 
 
-def _train_and_register(op: TrainRequest, run: StageRun, hook: MlflowHook, client: Any, config: Any) -> dict[str, Any]:
+def _train_and_register(
+    op: TrainRequest, run: StageRun, hook: MlflowHook, client: ModelStore, config: Any
+) -> dict[str, Any]:
     import mlflow
 
     from airflow_robust.data.loaders import frame_digest
@@ -202,7 +205,7 @@ def _gate_runs(tags: dict[str, str]) -> dict[str, list[str]]:
 
 def attest_registration(
     signer: Signer,
-    client: Any,
+    client: ModelStore,
     name: str,
     version: str,
     gate_runs: dict[str, list[str]],

@@ -21,6 +21,7 @@ from airflow_robust.params import Constraint, non_empty_str, validate
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.operators._gate import Signer
+    from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.identity import StageIdentity
     from airflow_robust.tracking.runs import StageRun
 
@@ -103,7 +104,7 @@ class RobustBaseOperator(BaseOperator):
     def check_parameters(self) -> None:
         """Cross-parameter checks beyond ``PARAMETERS``; raise ``InvalidParameterError``."""
 
-    def before_stage(self, context: Any, client: Any, identity: StageIdentity) -> None:
+    def before_stage(self, context: Any, client: ModelStore, identity: StageIdentity) -> None:
         """Runs before the stage's MLflow run is opened (e.g. reschedule while another DAG run holds a lease)."""
 
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> Any:
@@ -122,7 +123,7 @@ class LeasedOperator(RobustBaseOperator):
     model_name: str
     lease_poll: float = 15.0
 
-    def before_stage(self, context: Any, client: Any, identity: StageIdentity) -> None:
+    def before_stage(self, context: Any, client: ModelStore, identity: StageIdentity) -> None:
         from airflow_robust.registry.lease import busy_by_other, holder_for, release_if_ended
 
         mine = holder_for(identity.dag_id, identity.run_id)

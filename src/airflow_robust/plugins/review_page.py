@@ -11,13 +11,16 @@ import html
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
 from airflow_robust.registry.tags import APPROVAL_TAG, HISTORY_MODEL_TAG, HISTORY_PREFIX, PROMOTION_DAG_RUN_TAG
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 #: artifacts the page shows inline or links (plots and reports, never model files)
 SHOWN = {".png": "image/png", ".svg": "image/svg+xml", ".html": "text/html", ".json": "application/json"}
@@ -63,7 +66,7 @@ def _with_client(work: Callable[[Any], T]) -> T:
         return work(hook.get_client())
 
 
-def pending_reviews(client: Any) -> list[dict[str, Any]]:
+def pending_reviews(client: ModelStore) -> list[dict[str, Any]]:
     """Versions tagged pending, with the promotion decision *as signed* (or why it does not verify)."""
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.hooks.signing import signing_key
@@ -102,7 +105,7 @@ def pending_reviews(client: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda i: (-i["created"], i["model"]))
 
 
-def histories(client: Any, limit: int = 50) -> dict[str, list[dict[str, Any]]]:
+def histories(client: ModelStore, limit: int = 50) -> dict[str, list[dict[str, Any]]]:
     """The newest ``limit`` alias moves of every model that has any, newest first."""
     from airflow_robust.registry.history import EXPERIMENT
 
@@ -129,7 +132,7 @@ def _gate_runs(decision: dict[str, Any]) -> list[str]:
     return [str(r) for ids in runs.values() for r in (ids or [])]
 
 
-def _plots(client: Any, run_ids: list[str]) -> list[dict[str, str]]:
+def _plots(client: ModelStore, run_ids: list[str]) -> list[dict[str, str]]:
     plots = []
     for run_id in dict.fromkeys(run_ids):
         try:
@@ -142,7 +145,7 @@ def _plots(client: Any, run_ids: list[str]) -> list[dict[str, str]]:
     return plots
 
 
-def _artifact(client: Any, run_id: str, path: str) -> Response:
+def _artifact(client: ModelStore, run_id: str, path: str) -> Response:
     import os
     import tempfile
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.tracking.config import artifact_url, run_url
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 #: artifacts worth one click from the review, per gate, in the order they are linked
 LINKED_ARTIFACTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -46,7 +49,7 @@ class GateEvidence:
         }
 
 
-def run_links(client: Any, ui_url: str, gate: str, run: Any) -> list[Link]:
+def run_links(client: ModelStore, ui_url: str, gate: str, run: Any) -> list[Link]:
     """``run`` plus the gate's known plots and reports that the run actually holds."""
     run_id, experiment = str(run.info.run_id), str(run.info.experiment_id)
     links = [Link("run", run_url(ui_url, experiment, run_id))]
@@ -60,7 +63,7 @@ def run_links(client: Any, ui_url: str, gate: str, run: Any) -> list[Link]:
 
 
 def gate_evidence(
-    client: Any,
+    client: ModelStore,
     ui_url: str,
     gate: str,
     status: str,
@@ -121,7 +124,7 @@ def _robustness(logged: Mapping[str, float], params: Mapping[str, str]) -> str:
     return ", ".join(parts)
 
 
-def _artifact_paths(client: Any, run_id: str, folders: set[str]) -> set[str]:
+def _artifact_paths(client: ModelStore, run_id: str, folders: set[str]) -> set[str]:
     paths: set[str] = set()
     for item in client.list_artifacts(run_id):
         paths.add(item.path)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import DeploymentRefused
 from airflow_robust.registry.history import record_move
 from airflow_robust.tracking.connectivity import is_missing_entity
 
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
+
 log = logging.getLogger(__name__)
 
 
-def resolve(client: Any, name: str, alias: str) -> str | None:
+def resolve(client: ModelStore, name: str, alias: str) -> str | None:
     """The version ``name@alias`` points at, or ``None`` when the alias is not set."""
     from mlflow.exceptions import MlflowException
 
@@ -30,7 +33,7 @@ def previous_alias(alias: str) -> str:
 
 
 def move_alias(
-    client: Any,
+    client: ModelStore,
     *,
     name: str,
     alias: str,

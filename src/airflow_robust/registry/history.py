@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.registry.tags import HISTORY_PREFIX, HISTORY_WHEN_TAG
 from airflow_robust.tracking.runs import ensure_experiment
 
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
+
 EXPERIMENT = "airflow-robust/alias-history"
 
 
-def read_history(client: Any, model: str, alias: str | None = None) -> list[dict[str, Any]]:
+def read_history(client: ModelStore, model: str, alias: str | None = None) -> list[dict[str, Any]]:
     """Entries for ``model`` (and ``alias``), oldest first."""
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is None:
@@ -33,7 +36,7 @@ def read_history(client: Any, model: str, alias: str | None = None) -> list[dict
 
 
 def record_move(
-    client: Any,
+    client: ModelStore,
     *,
     model: str,
     alias: str,

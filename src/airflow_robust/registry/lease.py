@@ -17,11 +17,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from airflow_robust.exceptions import LeaseTimeout
 from airflow_robust.registry.tags import LEASE_EXPIRES_TAG, LEASE_HOLDER_TAG, LEASE_MODEL_TAG
 from airflow_robust.tracking.runs import already_exists
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 __all__ = [
     "Lease",
@@ -57,7 +60,7 @@ def lease_name(model: str) -> str:
     return PREFIX + model
 
 
-def holder_of(client: Any, model: str) -> tuple[str, float] | None:
+def holder_of(client: ModelStore, model: str) -> tuple[str, float] | None:
     """(holder, expiry) of the live lease on ``model``, or ``None``."""
     experiment = client.get_experiment_by_name(lease_name(model))
     if experiment is None or experiment.lifecycle_stage != "active":
@@ -65,7 +68,7 @@ def holder_of(client: Any, model: str) -> tuple[str, float] | None:
     return experiment.tags.get(LEASE_HOLDER_TAG, ""), float(experiment.tags.get(LEASE_EXPIRES_TAG, "0"))
 
 
-def busy_by_other(client: Any, model: str, holder: str) -> str | None:
+def busy_by_other(client: ModelStore, model: str, holder: str) -> str | None:
     """Who else holds a live (unexpired) lease on ``model``, or ``None`` when it is free or ours."""
     current = holder_of(client, model)
     if current is None or current[0] == holder or current[1] < time.time():
@@ -73,7 +76,7 @@ def busy_by_other(client: Any, model: str, holder: str) -> str | None:
     return current[0] or "another DAG run"
 
 
-def release_if_ended(client: Any, model: str, ended: Callable[[str], bool]) -> str | None:
+def release_if_ended(client: ModelStore, model: str, ended: Callable[[str], bool]) -> str | None:
     """Break the lease on ``model`` when ``ended(holder)`` says its DAG run is over; return that holder.
 
     An auto-approved promotion keeps the lease until its deploy task runs; when that DAG run ends
@@ -96,7 +99,7 @@ def split_holder(holder: str) -> tuple[str, str]:
     return dag_id, run_id
 
 
-def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | None:
+def try_acquire(client: ModelStore, model: str, holder: str, ttl: float) -> Lease | None:
     """Take the lease if it is free, expired, or already ours (then extended); else ``None``."""
     from mlflow.exceptions import MlflowException
 
@@ -121,14 +124,14 @@ def try_acquire(client: Any, model: str, holder: str, ttl: float) -> Lease | Non
     return None
 
 
-def release(client: Any, lease: Lease) -> None:
+def release(client: ModelStore, lease: Lease) -> None:
     """Give the lease back if we still hold it (a no-op when it expired and was taken over)."""
     current = client.get_experiment_by_name(lease_name(lease.model))
     if current is not None and current.experiment_id == lease.experiment_id:
         _retire(client, lease.experiment_id, "released")
 
 
-def acquire(client: Any, model: str, holder: str, *, ttl: float, wait: float, poll: float = 1.0) -> Lease:
+def acquire(client: ModelStore, model: str, holder: str, *, ttl: float, wait: float, poll: float = 1.0) -> Lease:
     """Wait up to ``wait`` seconds for the lease; ``LeaseTimeout`` (retryable) after that."""
     deadline = time.monotonic() + wait
     delay = min(poll, 0.2)
@@ -147,7 +150,7 @@ def acquire(client: Any, model: str, holder: str, *, ttl: float, wait: float, po
 
 
 @contextmanager
-def held(client: Any, model: str, holder: str, *, ttl: float, wait: float) -> Iterator[Lease]:
+def held(client: ModelStore, model: str, holder: str, *, ttl: float, wait: float) -> Iterator[Lease]:
     lease = acquire(client, model, holder, ttl=ttl, wait=wait)
     try:
         yield lease
@@ -155,7 +158,7 @@ def held(client: Any, model: str, holder: str, *, ttl: float, wait: float) -> It
         release(client, lease)
 
 
-def _retire(client: Any, experiment_id: str, why: str) -> None:
+def _retire(client: ModelStore, experiment_id: str, why: str) -> None:
     from mlflow.exceptions import MlflowException
 
     try:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, ModelFlavorError
 from airflow_robust.tracking.connectivity import is_missing_entity
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w.-]+))/?$")
 
@@ -41,7 +44,7 @@ def parse_model_uri(uri: str) -> tuple[str, str | None, str | None]:
     return match["name"], match["version"], match["alias"]
 
 
-def resolve_model(client: Any, uri: str) -> ModelRef:
+def resolve_model(client: ModelStore, uri: str) -> ModelRef:
     """Pin ``uri`` to one version (an alias is read once). Unknown name/version/alias: ``ConfigurationError``."""
     from mlflow.exceptions import MlflowException
 

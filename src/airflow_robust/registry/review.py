@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 STATUS_START = "<!-- airflow-robust status -->"
 STATUS_END = "<!-- /airflow-robust status -->"
@@ -43,7 +46,7 @@ def with_status(description: str, line: str, *, decided: bool = True, at: float 
     return (status_block(line, at) + text.lstrip())[:MAX_DESCRIPTION]
 
 
-def mark_version(client: Any, name: str, version: str, line: str, *, decided: bool = True) -> str:
+def mark_version(client: ModelStore, name: str, version: str, line: str, *, decided: bool = True) -> str:
     """Rewrite the status block of ``name`` version ``version``; returns the new description."""
     record = client.get_model_version(name, version)
     text = with_status(record.description or "", line, decided=decided)

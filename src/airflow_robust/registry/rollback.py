@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError
 from airflow_robust.registry.aliases import move_alias, previous_alias, resolve
 from airflow_robust.registry.history import read_history
 from airflow_robust.registry.tags import DEPLOY_STATUS_TAG
 
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
+
 
 def roll_back(
-    client: Any,
+    client: ModelStore,
     *,
     name: str,
     alias: str,
@@ -54,7 +57,7 @@ def roll_back(
     return {"action": "rollback", "version": target, "previous_version": current, "entry": entry}
 
 
-def _rolled_back_to(client: Any, name: str, alias: str, current: str | None) -> bool:
+def _rolled_back_to(client: ModelStore, name: str, alias: str, current: str | None) -> bool:
     """Whether the last move of ``name@alias`` was a rollback to ``current`` (a second rollback is a no-op)."""
     history = read_history(client, name, alias)
     return bool(history) and history[-1].get("action") == "rollback" and history[-1].get("to") == (current or "")

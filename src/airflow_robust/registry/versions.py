@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
 from airflow_robust.registry.tags import gate_tag
@@ -12,10 +12,13 @@ from airflow_robust.tracking.connectivity import is_missing_entity, is_unreachab
 from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity
 from airflow_robust.tracking.runs import already_exists
 
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
+
 log = logging.getLogger(__name__)
 
 
-def find_task_version(client: Any, name: str, identity: StageIdentity) -> Any | None:
+def find_task_version(client: ModelStore, name: str, identity: StageIdentity) -> Any | None:
     """The version an earlier try of this task (same DAG run, task, map index) registered, if any."""
     _check_name(name)
     from mlflow.exceptions import MlflowException
@@ -34,7 +37,7 @@ def find_task_version(client: Any, name: str, identity: StageIdentity) -> Any | 
 
 
 def register_version(
-    client: Any,
+    client: ModelStore,
     name: str,
     model_uri: str,
     *,
@@ -69,7 +72,7 @@ def _check_name(name: str) -> None:
 
 
 def upstream_gate_tags(
-    client: Any, experiment_id: str, run_key: str, gates: tuple[str, ...] = ("validation",)
+    client: ModelStore, experiment_id: str, run_key: str, gates: tuple[str, ...] = ("validation",)
 ) -> dict[str, str]:
     """Gate outcomes recorded earlier in the same DAG run, as model-version tags.
 
@@ -97,7 +100,7 @@ def upstream_gate_tags(
     return tags
 
 
-def get_version(client: Any, name: str, version: str, owner: str, parameter: str = "candidate_version") -> Any:
+def get_version(client: ModelStore, name: str, version: str, owner: str, parameter: str = "candidate_version") -> Any:
     """The version record; an unknown model names ``model_name``, an unknown version names ``parameter``."""
     from mlflow.exceptions import MlflowException
 
@@ -116,7 +119,7 @@ def get_version(client: Any, name: str, version: str, owner: str, parameter: str
         ) from err
 
 
-def require_model(client: Any, name: str, owner: str, parameter: str = "model_name") -> None:
+def require_model(client: ModelStore, name: str, owner: str, parameter: str = "model_name") -> None:
     """Raise ``InvalidParameterError`` naming ``parameter`` unless ``name`` is a registered model."""
     from mlflow.exceptions import MlflowException
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.tracking.identity import (
     TAG_KIND,
@@ -30,6 +30,9 @@ from airflow_robust.tracking.identity import (
     TAG_TRY_NUMBER,
     StageIdentity,
 )
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ def already_exists(err: BaseException) -> bool:
     return getattr(err, "error_code", "") == "RESOURCE_ALREADY_EXISTS" or "already exists" in str(err).lower()
 
 
-def ensure_experiment(client: Any, name: str, artifact_root: str | None = None) -> str:
+def ensure_experiment(client: ModelStore, name: str, artifact_root: str | None = None) -> str:
     """The id of experiment ``name``, created (race-safe) if missing; restored if deleted."""
     from mlflow.exceptions import MlflowException
 
@@ -73,7 +76,7 @@ def ensure_experiment(client: Any, name: str, artifact_root: str | None = None) 
 
 
 def resolve_parent_run(
-    client: Any, experiment_id: str, identity: StageIdentity, settle_seconds: float = PARENT_SETTLE_SECONDS
+    client: ModelStore, experiment_id: str, identity: StageIdentity, settle_seconds: float = PARENT_SETTLE_SECONDS
 ) -> str:
     """The run id of the DAG run's parent run, created if none exists (see module docstring)."""
     existing = _parents(client, experiment_id, identity)
@@ -90,7 +93,9 @@ def resolve_parent_run(
     return str(chosen.info.run_id)
 
 
-def open_stage_run(client: Any, identity: StageIdentity, stage: str, artifact_root: str | None = None) -> StageRun:
+def open_stage_run(
+    client: ModelStore, identity: StageIdentity, stage: str, artifact_root: str | None = None
+) -> StageRun:
     """Create the child run of this task try, closing runs that earlier tries left RUNNING."""
     experiment_id = ensure_experiment(client, identity.experiment, artifact_root)
     parent_id = resolve_parent_run(client, experiment_id, identity)
@@ -101,7 +106,7 @@ def open_stage_run(client: Any, identity: StageIdentity, stage: str, artifact_ro
     return StageRun(run_id=run_id, parent_run_id=parent_id, experiment_id=experiment_id, identity=identity, stage=stage)
 
 
-def close_stale_tries(client: Any, experiment_id: str, identity: StageIdentity, superseded_by: str) -> list[str]:
+def close_stale_tries(client: ModelStore, experiment_id: str, identity: StageIdentity, superseded_by: str) -> list[str]:
     """Mark RUNNING runs of earlier tries of this task KILLED; return their ids."""
     stale = client.search_runs(
         [experiment_id],
@@ -120,7 +125,7 @@ def close_stale_tries(client: Any, experiment_id: str, identity: StageIdentity, 
     return closed
 
 
-def close_stage_run(client: Any, run: StageRun, status: str) -> None:
+def close_stage_run(client: ModelStore, run: StageRun, status: str) -> None:
     """End the child run, re-attach it to the canonical parent if needed, update the parent's status."""
     client.set_terminated(run.run_id, status=status)
     parents = _parents(client, run.experiment_id, run.identity)
@@ -155,7 +160,7 @@ def aggregate_status(children: list[Any]) -> str:
 
 @contextmanager
 def stage_run(
-    client: Any,
+    client: ModelStore,
     identity: StageIdentity,
     stage: str,
     artifact_root: str | None = None,
@@ -213,7 +218,7 @@ def _restore_active_experiment(saved: tuple[str | None, str | None]) -> None:
         os.environ["MLFLOW_EXPERIMENT_ID"] = saved[1]
 
 
-def _parents(client: Any, experiment_id: str, identity: StageIdentity) -> list[Any]:
+def _parents(client: ModelStore, experiment_id: str, identity: StageIdentity) -> list[Any]:
     return list(
         client.search_runs(
             [experiment_id],
@@ -223,7 +228,7 @@ def _parents(client: Any, experiment_id: str, identity: StageIdentity) -> list[A
     )
 
 
-def _children(client: Any, experiment_id: str, identity: StageIdentity) -> list[Any]:
+def _children(client: ModelStore, experiment_id: str, identity: StageIdentity) -> list[Any]:
     return list(
         client.search_runs(
             [experiment_id],
@@ -237,7 +242,7 @@ def _canonical(runs: list[Any]) -> Any:
     return min(runs, key=lambda r: (r.info.start_time or 0, r.info.run_id))
 
 
-def _delete_if_childless(client: Any, experiment_id: str, parent_id: str) -> None:
+def _delete_if_childless(client: ModelStore, experiment_id: str, parent_id: str) -> None:
     children = client.search_runs([experiment_id], filter_string=f"tags.`{TAG_PARENT}` = '{parent_id}'", max_results=1)
     if not children:
         client.delete_run(parent_id)

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from airflow_robust.exceptions import EvidenceError
 from airflow_robust.registry.tags import APPROVAL_RUN_PREFIX, gate_tag
 from airflow_robust.trust.evidence import Attestation, read_attestation, require_model, require_passed
 from airflow_robust.trust.signing import SigningKey
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 REGISTRATION = "registration"
 PROMOTION = "promotion"
@@ -89,7 +92,7 @@ class Clearance:
 
 
 def registration_of(
-    client: Any, key: SigningKey, name: str, version: str, digest: str, tags: Mapping[str, str]
+    client: ModelStore, key: SigningKey, name: str, version: str, digest: str, tags: Mapping[str, str]
 ) -> Attestation:
     """The verified registration attestation of ``name`` version ``version`` with files ``digest``."""
     runs = _runs(tags.get(pointer_tag(REGISTRATION), ""))
@@ -106,7 +109,7 @@ def registration_of(
 
 
 def gate_verdict(
-    client: Any,
+    client: ModelStore,
     key: SigningKey,
     gate: str,
     name: str,
@@ -141,7 +144,7 @@ def gate_verdict(
 
 
 def clearance(
-    client: Any,
+    client: ModelStore,
     key: SigningKey,
     name: str,
     version: str,
@@ -183,7 +186,7 @@ def clearance(
 
 
 def _approvals(
-    client: Any,
+    client: ModelStore,
     key: SigningKey,
     promotion: Attestation,
     name: str,

@@ -16,12 +16,15 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import EvidenceError
 from airflow_robust.registry.tags import ATTESTATION_TAG
 from airflow_robust.trust.digest import short
 from airflow_robust.trust.signing import SigningKey, sha256_of, sign, verify
+
+if TYPE_CHECKING:
+    from airflow_robust.registry.store import ModelStore
 
 SCHEMA = "airflow-robust/attestation/v1"
 ARTIFACT = "attestation.json"
@@ -96,7 +99,7 @@ class Attestation:
 
 
 def attest(
-    client: Any,
+    client: ModelStore,
     run_id: str,
     *,
     gate: str,
@@ -124,7 +127,7 @@ def attest(
     return record
 
 
-def read_attestation(client: Any, run_id: str, key: SigningKey, *, gate: str | None = None) -> Attestation:
+def read_attestation(client: ModelStore, run_id: str, key: SigningKey, *, gate: str | None = None) -> Attestation:
     """The verified attestation in run ``run_id``; :class:`EvidenceError` naming what failed to verify.
 
     An MLflow outage or an authentication error is raised as such (never turned into "no evidence").
@@ -133,7 +136,7 @@ def read_attestation(client: Any, run_id: str, key: SigningKey, *, gate: str | N
 
 
 def read_verified(
-    client: Any, run_id: str, key: SigningKey, *, gate: str | None = None
+    client: ModelStore, run_id: str, key: SigningKey, *, gate: str | None = None
 ) -> tuple[Attestation, dict[str, Any]]:
     """The verified attestation in run ``run_id`` and the ``decision.json`` it vouches for."""
     where = f"the {gate or 'gate'} attestation in MLflow run {run_id!r}"
@@ -179,7 +182,7 @@ def require_passed(record: Attestation) -> None:
         )
 
 
-def _get_run(client: Any, run_id: str, where: str) -> Any:
+def _get_run(client: ModelStore, run_id: str, where: str) -> Any:
     from mlflow.exceptions import MlflowException
 
     from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
@@ -192,7 +195,7 @@ def _get_run(client: Any, run_id: str, where: str) -> Any:
         raise EvidenceError(f"{where}: no such run ({str(err).splitlines()[0][:200]})") from err
 
 
-def _download_json(client: Any, run_id: str, path: str, where: str) -> Any:
+def _download_json(client: ModelStore, run_id: str, path: str, where: str) -> Any:
     from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,109 @@
+"""The MLflow boundary as a type: the part of ``mlflow.MlflowClient`` airflow-robust calls.
+
+Every function that talks to MLflow takes a ``client: ModelStore``. ``mlflow.MlflowClient`` satisfies
+it (the method names, parameters and defaults below are MlflowClient's own, read from MLflow 3.17);
+a test double satisfies it by implementing these methods. Entities come back untyped (MLflow ships
+no type information), so return types are ``Any``: what this Protocol fixes is *which* calls the
+package makes, with which arguments, and mypy checks every call against it. Imports nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+__all__ = ["ModelStore"]
+
+
+class ModelStore(Protocol):
+    """The MlflowClient methods airflow-robust uses (tracking and model registry)."""
+
+    def create_experiment(self, name: Any, artifact_location: Any = ..., tags: Any = ...) -> Any: ...
+
+    def create_model_version(
+        self,
+        name: Any,
+        source: Any,
+        run_id: Any = ...,
+        tags: Any = ...,
+        run_link: Any = ...,
+        description: Any = ...,
+        await_creation_for: Any = ...,
+        model_id: Any = ...,
+    ) -> Any: ...
+
+    def create_registered_model(
+        self, name: Any, tags: Any = ..., description: Any = ..., deployment_job_id: Any = ...
+    ) -> Any: ...
+
+    def create_run(self, experiment_id: Any, start_time: Any = ..., tags: Any = ..., run_name: Any = ...) -> Any: ...
+
+    def delete_experiment(self, experiment_id: Any) -> Any: ...
+
+    def delete_registered_model_alias(self, name: Any, alias: Any) -> Any: ...
+
+    def delete_run(self, run_id: Any) -> Any: ...
+
+    def download_artifacts(self, run_id: Any, path: Any, dst_path: Any = ...) -> Any: ...
+
+    def get_experiment_by_name(self, name: Any) -> Any: ...
+
+    def get_model_version(self, name: Any, version: Any) -> Any: ...
+
+    def get_model_version_by_alias(self, name: Any, alias: Any) -> Any: ...
+
+    def get_registered_model(self, name: Any) -> Any: ...
+
+    def get_run(self, run_id: Any) -> Any: ...
+
+    def list_artifacts(self, run_id: Any, path: Any = ...) -> Any: ...
+
+    def log_dict(self, run_id: Any, dictionary: Any, artifact_file: Any) -> Any: ...
+
+    def rename_experiment(self, experiment_id: Any, new_name: Any) -> Any: ...
+
+    def restore_experiment(self, experiment_id: Any) -> Any: ...
+
+    def search_experiments(
+        self,
+        view_type: Any = ...,
+        max_results: Any = ...,
+        filter_string: Any = ...,
+        order_by: Any = ...,
+        page_token: Any = ...,
+    ) -> Any: ...
+
+    def search_model_versions(
+        self, filter_string: Any = ..., max_results: Any = ..., order_by: Any = ..., page_token: Any = ...
+    ) -> Any: ...
+
+    def search_registered_models(
+        self, filter_string: Any = ..., max_results: Any = ..., order_by: Any = ..., page_token: Any = ...
+    ) -> Any: ...
+
+    def search_runs(
+        self,
+        experiment_ids: Any,
+        filter_string: Any = ...,
+        run_view_type: Any = ...,
+        max_results: Any = ...,
+        order_by: Any = ...,
+        page_token: Any = ...,
+    ) -> Any: ...
+
+    def set_experiment_tag(self, experiment_id: Any, key: Any, value: Any) -> Any: ...
+
+    def set_model_version_tag(
+        self, name: Any, version: Any = ..., key: Any = ..., value: Any = ..., stage: Any = ...
+    ) -> Any: ...
+
+    def set_registered_model_alias(self, name: Any, alias: Any, version: Any) -> Any: ...
+
+    def set_registered_model_tag(self, name: Any, key: Any, value: Any) -> Any: ...
+
+    def set_tag(self, run_id: Any, key: Any, value: Any, synchronous: Any = ...) -> Any: ...
+
+    def set_terminated(self, run_id: Any, status: Any = ..., end_time: Any = ...) -> Any: ...
+
+    def update_model_version(self, name: Any, version: Any, description: Any = ...) -> Any: ...
+
+    def update_run(self, run_id: Any, status: Any = ..., name: Any = ...) -> Any: ...
