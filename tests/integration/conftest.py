@@ -56,3 +56,9 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def _last_stack_user(session: pytest.Session) -> pytest.Item | None:
     users = [i for i in session.items if "stack" in getattr(i, "fixturenames", ())]
     return users[-1] if users else None
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -41,6 +41,7 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+            timeout=180_000,  # a cold start on a busy 2-core machine can take longer than the default 30 s
         )
         yield launched
         launched.close()
