@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
+from airflow_robust.operators._requests import DataRequest, StageRequest
 from airflow_robust.registry.tags import BATCH_PREDICT_MODEL_URI_TAG, MODEL_NAME_TAG, MODEL_VERSION_TAG
 
 if TYPE_CHECKING:
@@ -15,26 +16,17 @@ if TYPE_CHECKING:
     from airflow_robust.tracking.runs import StageRun
 
 
-class BatchPredictRequest(Protocol):
+class BatchPredictRequest(StageRequest, DataRequest, Protocol):
     """What batch scoring reads of its operator; the operator satisfies it (this module never imports it)."""
 
     @property
     def chunk_rows(self) -> int: ...
 
     @property
-    def conn_id(self) -> str | None: ...
-
-    @property
     def data(self) -> str: ...
 
     @property
-    def data_format(self) -> str | None: ...
-
-    @property
     def features(self) -> Sequence[str] | None: ...
-
-    @property
-    def log(self) -> Any: ...
 
     @property
     def model_uri(self) -> str: ...

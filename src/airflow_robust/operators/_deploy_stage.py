@@ -10,6 +10,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import DeploymentRefused
+from airflow_robust.operators._requests import LeaseRequest, SignedRequest, StageRequest
 from airflow_robust.registry.tags import (
     DEPLOY_BYPASS_TAG,
     DEPLOY_STATUS_TAG,
@@ -25,14 +26,13 @@ from airflow_robust.trust.evidence import ModelBinding
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import Clearance
     from airflow_robust.trust.signing import SigningKey
 
 
-class DeployRequest(Protocol):
+class DeployRequest(SignedRequest, LeaseRequest, Protocol):
     """What deployment reads of its operator; the operator satisfies it (this module never imports it)."""
 
     @property
@@ -42,19 +42,7 @@ class DeployRequest(Protocol):
     def latency_budget(self) -> float | None: ...
 
     @property
-    def lease_ttl(self) -> float: ...
-
-    @property
-    def lease_wait(self) -> float: ...
-
-    @property
-    def log(self) -> Any: ...
-
-    @property
     def min_approvals(self) -> int: ...
-
-    @property
-    def model_name(self) -> str: ...
 
     @property
     def outlets(self) -> Any: ...
@@ -77,29 +65,15 @@ class DeployRequest(Protocol):
     @property
     def sample_rows(self) -> int: ...
 
-    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
-
     @property
     def version(self) -> str | int: ...
 
 
-class RollbackRequest(Protocol):
+class RollbackRequest(StageRequest, LeaseRequest, Protocol):
     """What a rollback reads of its operator; the operator satisfies it (this module never imports it)."""
 
     @property
     def alias(self) -> str: ...
-
-    @property
-    def lease_ttl(self) -> float: ...
-
-    @property
-    def lease_wait(self) -> float: ...
-
-    @property
-    def log(self) -> Any: ...
-
-    @property
-    def model_name(self) -> str: ...
 
     @property
     def reason(self) -> str: ...

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, DriftDetected, InvalidParameterError
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.tags import (
     MONITOR_DRIFT_SHARE_TAG,
     MONITOR_DRIFT_TAG,
@@ -28,13 +29,12 @@ if TYPE_CHECKING:
     from airflow_robust.drift.monitor import MonitorResult
     from airflow_robust.drift.profile import ReferenceProfile
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.models import ModelRef
     from airflow_robust.registry.store import ModelStore
     from airflow_robust.tracking.runs import StageRun
 
 
-class MonitorRequest(Protocol):
+class MonitorRequest(SignedRequest, DataRequest, Protocol):
     """What drift monitoring reads of its operator; the operator satisfies it (this module never imports it)."""
 
     @property
@@ -47,13 +47,7 @@ class MonitorRequest(Protocol):
     def columns(self) -> Sequence[str] | None: ...
 
     @property
-    def conn_id(self) -> str | None: ...
-
-    @property
     def current(self) -> str: ...
-
-    @property
-    def data_format(self) -> str | None: ...
 
     @property
     def drift_share(self) -> float: ...
@@ -63,9 +57,6 @@ class MonitorRequest(Protocol):
 
     @property
     def keep_rows(self) -> int: ...
-
-    @property
-    def log(self) -> Any: ...
 
     @property
     def max_performance_drop(self) -> float: ...
@@ -96,8 +87,6 @@ class MonitorRequest(Protocol):
 
     @property
     def score_model(self) -> bool: ...
-
-    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
 
     @property
     def target(self) -> str | None: ...

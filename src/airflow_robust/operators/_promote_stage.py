@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import PromotionRejected
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.operators._requests import DataRequest, LeaseRequest, SignedRequest
 from airflow_robust.registry.tags import (
     APPROVAL_TAG,
     CANDIDATE_TAG,
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.models import FetchedModel
     from airflow_robust.registry.policy import Rule
     from airflow_robust.registry.store import ModelStore
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from airflow_robust.trust.signing import SigningKey
 
 
-class PromotionRequest(Protocol):
+class PromotionRequest(SignedRequest, DataRequest, LeaseRequest, Protocol):
     """What the promotion gate reads of its operator; the operator satisfies it (this module never imports it)."""
 
     @property
@@ -63,28 +63,10 @@ class PromotionRequest(Protocol):
     def confidence(self) -> float: ...
 
     @property
-    def conn_id(self) -> str | None: ...
-
-    @property
-    def data_format(self) -> str | None: ...
-
-    @property
     def evaluation_data(self) -> str | None: ...
 
     @property
     def features(self) -> Sequence[str] | None: ...
-
-    @property
-    def lease_ttl(self) -> float: ...
-
-    @property
-    def lease_wait(self) -> float: ...
-
-    @property
-    def log(self) -> Any: ...
-
-    @property
-    def model_name(self) -> str: ...
 
     @property
     def notifiers(self) -> Any: ...
@@ -106,8 +88,6 @@ class PromotionRequest(Protocol):
 
     @property
     def seed(self) -> int: ...
-
-    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
 
     @property
     def target(self) -> str | None: ...

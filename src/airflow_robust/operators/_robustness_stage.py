@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators._gate import jsonable
+from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.tags import ROBUSTNESS_RUN_TAG, ROBUSTNESS_STATUS_TAG, gate_tag
 from airflow_robust.tracking.connectivity import is_auth_failure, is_missing_entity, is_unreachable
 
@@ -17,29 +18,19 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators._gate import Signer
     from airflow_robust.robustness.perturbations import Perturbation
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.evidence import ModelBinding
 
 
-class RobustnessRequest(Protocol):
+class RobustnessRequest(SignedRequest, DataRequest, Protocol):
     """What the robustness gate reads of its operator; the operator satisfies it (this module never imports it)."""
-
-    @property
-    def conn_id(self) -> str | None: ...
 
     @property
     def data(self) -> str: ...
 
     @property
-    def data_format(self) -> str | None: ...
-
-    @property
     def features(self) -> Sequence[str] | None: ...
-
-    @property
-    def log(self) -> Any: ...
 
     @property
     def metric(self) -> str | None: ...
@@ -61,8 +52,6 @@ class RobustnessRequest(Protocol):
 
     @property
     def seed(self) -> int: ...
-
-    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
 
     @property
     def slice_columns(self) -> Sequence[str] | None: ...

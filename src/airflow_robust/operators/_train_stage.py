@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.tags import (
     DATA_DIGEST_TAG,
     DATA_URI_TAG,
@@ -29,26 +30,17 @@ if TYPE_CHECKING:
     from airflow_robust.tracking.runs import StageRun
 
 
-class TrainRequest(Protocol):
+class TrainRequest(SignedRequest, DataRequest, Protocol):
     """What training reads of its operator; the operator satisfies it (this module never imports it)."""
 
     @property
-    def conn_id(self) -> str | None: ...
-
-    @property
     def data(self) -> str: ...
-
-    @property
-    def data_format(self) -> str | None: ...
 
     @property
     def estimator(self) -> str: ...
 
     @property
     def features(self) -> Sequence[str] | None: ...
-
-    @property
-    def log(self) -> Any: ...
 
     @property
     def model_params(self) -> dict[str, Any]: ...
@@ -64,8 +56,6 @@ class TrainRequest(Protocol):
 
     @property
     def seed(self) -> int: ...
-
-    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
 
     @property
     def target(self) -> str: ...

@@ -9,19 +9,19 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import DataValidationFailed, InvalidParameterError
+from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.tags import VALIDATION_STATUS_TAG, VALIDATION_SUCCESS_PERCENT_TAG
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators._gate import Signer
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.evidence import ModelBinding
     from airflow_robust.validation.spec import ExpectationSpec
 
 
-class ValidationRequest(Protocol):
+class ValidationRequest(SignedRequest, DataRequest, Protocol):
     """What the validation gate reads of its operator; the operator satisfies it (this module never imports it)."""
 
     @property
@@ -34,22 +34,13 @@ class ValidationRequest(Protocol):
     def clean_uri(self) -> str | None: ...
 
     @property
-    def conn_id(self) -> str | None: ...
-
-    @property
     def data(self) -> str: ...
-
-    @property
-    def data_format(self) -> str | None: ...
 
     @property
     def expectations(self) -> Sequence[Mapping[str, Any]] | str | None: ...
 
     @property
     def gx_project_dir(self) -> str | None: ...
-
-    @property
-    def log(self) -> Any: ...
 
     @property
     def model_name(self) -> str | None: ...
@@ -65,8 +56,6 @@ class ValidationRequest(Protocol):
 
     @property
     def reference_tolerance(self) -> float: ...
-
-    def signer(self, run: StageRun, hook: MlflowHook) -> Signer: ...
 
     @property
     def suite_from_reference(self) -> str | None: ...
