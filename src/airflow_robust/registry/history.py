@@ -91,8 +91,9 @@ def _note(entry: Mapping[str, Any], when: str) -> str:
 
 
 def _entry(run: Any) -> dict[str, Any]:
-    prefix = HISTORY_PREFIX
-    entry: dict[str, Any] = {k[len(prefix) :]: v for k, v in run.data.tags.items() if k.startswith(prefix)}
+    entry: dict[str, Any] = {
+        k.removeprefix(HISTORY_PREFIX): v for k, v in run.data.tags.items() if k.startswith(HISTORY_PREFIX)
+    }
     entry["seq"] = int(entry.get("seq", 0))
     entry["at"] = float(entry.get("at", 0.0))
     entry["run_id"] = run.info.run_id

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 REGISTRATION = "registration"
 PROMOTION = "promotion"
 APPROVAL = "approval"
-APPROVAL_POINTER_PREFIX = APPROVAL_RUN_PREFIX
 #: gate -> the operator that writes its verdict (for messages only; nothing is inferred from it)
 GATE_OPERATORS = {
     "validation": "ValidateDataOperator",
@@ -48,7 +47,7 @@ def pointer_tag(gate: str) -> str:
 
 def approval_pointer(task_key: str) -> str:
     """One tag per approving task, so concurrent reviewers never overwrite each other's pointer."""
-    return APPROVAL_POINTER_PREFIX + task_key
+    return APPROVAL_RUN_PREFIX + task_key
 
 
 @dataclass(frozen=True)
@@ -199,7 +198,7 @@ def _approvals(
     approvers: dict[str, Approver] = {}
     unverified: list[str] = []
     for tag, value in sorted(tags.items()):
-        if not tag.startswith(APPROVAL_POINTER_PREFIX):
+        if not tag.startswith(APPROVAL_RUN_PREFIX):
             continue
         for run_id in _runs(value):
             record = read_attestation(client, run_id, key, gate=APPROVAL)
