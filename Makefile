@@ -65,8 +65,8 @@ jre:
 	fi
 
 lint: venv
-	$(BIN)/ruff check src tests dags bench scripts
-	$(BIN)/ruff format --check src tests dags bench scripts
+	$(BIN)/ruff check airflow_robust tests dags bench scripts
+	$(BIN)/ruff format --check airflow_robust tests dags bench scripts
 
 typecheck: venv
 	$(BIN)/mypy
