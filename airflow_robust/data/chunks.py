@@ -146,26 +146,7 @@ def _parquet_chunks(target: str | IO[bytes], chunk_rows: int, columns: Sequence[
 
 
 def _sql_chunks(source: DataSource, engine: Any, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    if engine is None:
-        raise DataSourceError(f"No database engine for {source.display}.", source=source.display)
-    import sqlalchemy as sa
+    from airflow_robust.data.sql import reading
 
-    if source.is_table:
-        parts = source.location.strip().split(".")
-        statement: Any = sa.select(sa.text("*")).select_from(sa.table(parts[-1], schema=".".join(parts[:-1]) or None))
-    else:
-        statement = sa.text(source.location)
-    try:
-        connection = engine.connect()
-    except sa.exc.SQLAlchemyError as err:
-        raise StorageUnavailable(f"The database for {source.display} is unreachable: {err}") from err
-    try:
-        with connection:
-            yield from pd.read_sql(statement, connection, chunksize=chunk_rows)
-    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:  # pandas wraps the driver's error
-        from airflow_robust.tracking.connectivity import is_unreachable_text
-
-        first = " ".join(str(err).split("(Background on this error")[0].split())[:500]
-        if is_unreachable_text(str(err)) or "could not connect" in str(err):
-            raise StorageUnavailable(f"The database for {source.display} is unreachable: {first}") from err
-        raise DataSourceError(f"The query for {source.display} failed: {first}", source=source.display) from err
+    with reading(source, engine) as (connection, statement):
+        yield from pd.read_sql(statement, connection, chunksize=chunk_rows)

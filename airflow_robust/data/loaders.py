@@ -130,31 +130,10 @@ def _call(path: str) -> pd.DataFrame:
 
 
 def _read_sql(source: DataSource, engine: Any) -> pd.DataFrame:
-    if engine is None:
-        raise DataSourceError(f"No database engine for {source.display}.", source=source.display)
-    import sqlalchemy as sa
+    from airflow_robust.data.sql import reading
 
-    if source.is_table:
-        parts = source.location.strip().split(".")
-        table = sa.table(parts[-1], schema=".".join(parts[:-1]) or None)
-        statement: Any = sa.select(sa.text("*")).select_from(table)
-    else:
-        statement = sa.text(source.location)
-    try:
-        connection = engine.connect()
-    except sa.exc.SQLAlchemyError as err:
-        raise StorageUnavailable(f"The database for {source.display} is unreachable: {err}") from err
-    try:
-        with connection:
-            return pd.read_sql(statement, connection)
-    except Exception as err:
-        raise DataSourceError(
-            f"The query for {source.display} failed: {_first_line(err)}", source=source.display
-        ) from err
-
-
-def _first_line(err: BaseException) -> str:
-    return str(err).strip().splitlines()[0][:500] if str(err).strip() else type(err).__name__
+    with reading(source, engine) as (connection, statement):
+        return pd.read_sql(statement, connection)
 
 
 def frame_digest(frame: pd.DataFrame) -> str:

@@ -10,12 +10,14 @@ keeps. Buckets are numbered as ``width_bucket`` numbers them on the negated, rev
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from airflow_robust.drift.current import NumericAccumulator
-from airflow_robust.drift.profile import NumericProfile
+from airflow_robust.drift.profile import NumericProfile, ReferenceProfile
 
 
 def pandas_bool_label(text: str) -> str:
@@ -74,3 +76,59 @@ def fill_numeric(
     if acc.ref_values is not None and acc.le is not None and acc.lt is not None:
         acc.le = np.asarray([le(v) for v in acc.ref_values], dtype=np.int64)
         acc.lt = np.asarray([lt(v) for v in acc.ref_values], dtype=np.int64)
+
+
+# One aggregation per monitored column, the same for every engine: what to compute and how to read it back.
+#: an aggregate's kind: count of all rows, of finite values, of non-null values; sum, min, max of the
+#: finite values; the total distance of finite values below / above a bound
+AggregateKind = Literal["rows", "finite", "present", "sum", "min", "max", "below", "above"]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    label: str
+    kind: AggregateKind
+    column: str | None = None
+    bound: float | None = None
+
+
+_EXCESS = (("coarse_below", "c", "b"), ("coarse_above", "c", "a"), ("fine_below", "f", "b"), ("fine_above", "f", "a"))
+
+
+def totals_plan(profile: ReferenceProfile, numeric: Sequence[str], categorical: Sequence[str]) -> list[Aggregate]:
+    """The aggregates of one scan: row count; per numeric column count, sum, min, max of finite values and
+    the distances beyond the outer coarse and fine edges; per categorical column its non-null count."""
+    plan = [Aggregate("rows", "rows")]
+    for index, name in enumerate(numeric):
+        plan += [Aggregate(f"{label}{index}", kind, name) for label, kind in _NUMERIC_TOTALS]
+        reference = profile.columns[name]
+        assert isinstance(reference, NumericProfile)
+        for tag, edges in (("c", reference.edges), ("f", reference.fine_edges or reference.edges)):
+            if edges:
+                plan += [
+                    Aggregate(f"{tag}b{index}", "below", name, float(edges[0])),
+                    Aggregate(f"{tag}a{index}", "above", name, float(edges[-1])),
+                ]
+    plan += [Aggregate(f"k{index}", "present", name) for index, name in enumerate(categorical)]
+    return plan
+
+
+_NUMERIC_TOTALS: tuple[tuple[str, AggregateKind], ...] = (("n", "finite"), ("s", "sum"), ("lo", "min"), ("hi", "max"))
+
+
+def read_totals(
+    row: Mapping[str, Any], numeric: Sequence[str], categorical: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """The result row of :func:`totals_plan` as per-column totals (what :func:`fill_numeric` takes), and the rows."""
+    out: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(numeric):
+        out[name] = {
+            "count": row[f"n{index}"] or 0,
+            "sum": float(row[f"s{index}"] or 0.0),
+            "min": row[f"lo{index}"],
+            "max": row[f"hi{index}"],
+            **{key: float(row.get(f"{tag}{side}{index}") or 0.0) for key, tag, side in _EXCESS},
+        }
+    for index, name in enumerate(categorical):
+        out[name] = {"count": row[f"k{index}"] or 0}
+    return out, int(row["rows"])

@@ -33,7 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from airflow_robust.drift.counts import fill_numeric, pandas_bool_label, thresholds_for
+from airflow_robust.drift.counts import (
+    Aggregate,
+    fill_numeric,
+    pandas_bool_label,
+    read_totals,
+    thresholds_for,
+    totals_plan,
+)
 from airflow_robust.drift.current import (
     MAX_CURRENT_CATEGORIES,
     CategoricalAccumulator,
@@ -72,11 +79,11 @@ def relation(connection: Any, query: str, is_table: bool) -> Relation:
     """``query`` (SQL text, or a possibly schema-qualified table) as a subquery with known columns."""
     import sqlalchemy as sa
 
+    from airflow_robust.data.sql import select_all, table_clause
+
     text = query.strip().rstrip(";")
-    parts = text.split(".")
-    table = sa.table(parts[-1], schema=".".join(parts[:-1]) or None)
     if is_table:
-        probe = connection.execute(sa.select(sa.text("*")).select_from(table).limit(0))
+        probe = connection.execute(select_all(text, is_table=True).limit(0))
     else:
         probe = connection.execute(sa.text(f"SELECT * FROM ({text}) AS probe LIMIT 0"))
     names = list(probe.keys())
@@ -88,7 +95,7 @@ def relation(connection: Any, query: str, is_table: bool) -> Relation:
     probe.close()
     columns: list[Any] = [sa.column(name) for name in names]
     if is_table:
-        subquery = sa.select(*columns).select_from(table).subquery("current")
+        subquery = sa.select(*columns).select_from(table_clause(text)).subquery("current")
     else:
         subquery = sa.text(text).columns(*columns).subquery("current")
     return Relation(subquery, kinds)
@@ -133,8 +140,7 @@ def accumulate_sql(
         numeric = [c for c in present if isinstance(profile.columns[c], NumericProfile)]
         categorical = [c for c in present if c not in numeric]
         q = rel.subquery
-        totals = _totals(connection, q, profile, numeric, categorical)
-        rows = int(totals["rows"])
+        totals, rows = _totals(connection, q, profile, numeric, categorical)
         thresholds = {c: thresholds_for(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
         buckets = _bucket_counts(connection, q, thresholds)
         accumulators: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
@@ -185,47 +191,28 @@ def _finite(x: Any) -> Any:
 
 def _totals(
     connection: Any, q: Any, profile: ReferenceProfile, numeric: list[str], categorical: list[str]
-) -> dict[str, Any]:
+) -> tuple[dict[str, dict[str, Any]], int]:
     import sqlalchemy as sa
 
-    expressions: list[Any] = [sa.func.count().label("rows")]
-    for index, name in enumerate(numeric):
-        x = _x(q, name)
+    def expression(aggregate: Aggregate) -> Any:
+        if aggregate.kind == "rows":
+            return sa.func.count()
+        if aggregate.kind == "present":
+            return sa.func.count(q.c[aggregate.column])
+        x = _x(q, str(aggregate.column))
         ok = _finite(x)
-        reference = profile.columns[name]
-        assert isinstance(reference, NumericProfile)
-        expressions += [
-            sa.func.count(sa.case((ok, 1))).label(f"n{index}"),
-            sa.func.sum(sa.case((ok, x))).label(f"s{index}"),
-            sa.func.min(sa.case((ok, x))).label(f"lo{index}"),
-            sa.func.max(sa.case((ok, x))).label(f"hi{index}"),
-        ]
-        for tag, edges in (("c", reference.edges), ("f", reference.fine_edges or reference.edges)):
-            if not edges:
-                continue
-            low, high = float(edges[0]), float(edges[-1])
-            expressions += [
-                sa.func.sum(sa.case((sa.and_(ok, x < low), low - x))).label(f"{tag}b{index}"),
-                sa.func.sum(sa.case((sa.and_(ok, x > high), x - high))).label(f"{tag}a{index}"),
-            ]
-    for index, name in enumerate(categorical):
-        expressions.append(sa.func.count(q.c[name]).label(f"k{index}"))
-    row = connection.execute(sa.select(*expressions).select_from(q)).mappings().one()
-    out: dict[str, Any] = {"rows": row["rows"]}
-    for index, name in enumerate(numeric):
-        out[name] = {
-            "count": row[f"n{index}"] or 0,
-            "sum": float(row[f"s{index}"] or 0.0),
-            "min": row[f"lo{index}"],
-            "max": row[f"hi{index}"],
-            "coarse_below": float(row.get(f"cb{index}") or 0.0),
-            "coarse_above": float(row.get(f"ca{index}") or 0.0),
-            "fine_below": float(row.get(f"fb{index}") or 0.0),
-            "fine_above": float(row.get(f"fa{index}") or 0.0),
-        }
-    for index, name in enumerate(categorical):
-        out[name] = {"count": row[f"k{index}"] or 0}
-    return out
+        if aggregate.kind == "finite":
+            return sa.func.count(sa.case((ok, 1)))
+        if aggregate.kind in ("sum", "min", "max"):
+            return getattr(sa.func, aggregate.kind)(sa.case((ok, x)))
+        bound = float(aggregate.bound or 0.0)
+        if aggregate.kind == "below":
+            return sa.func.sum(sa.case((sa.and_(ok, x < bound), bound - x)))
+        return sa.func.sum(sa.case((sa.and_(ok, x > bound), x - bound)))
+
+    plan = totals_plan(profile, numeric, categorical)
+    row = connection.execute(sa.select(*[expression(a).label(a.label) for a in plan]).select_from(q)).mappings().one()
+    return read_totals(row, numeric, categorical)
 
 
 def _bucket_counts(connection: Any, q: Any, thresholds: dict[str, np.ndarray]) -> dict[str, dict[int, int]]:

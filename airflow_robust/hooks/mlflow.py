@@ -147,13 +147,9 @@ class MlflowHook(BaseHook):
 
     def translate(self, err: BaseException) -> BaseException:
         """``err`` as this package's error when it is an outage or an auth failure, else ``err``."""
-        from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
+        from airflow_robust.registry.errors import translate
 
-        if is_auth_failure(err):
-            return self.auth_failed(err)
-        if is_unreachable(err):
-            return self.unavailable(err)
-        return err
+        return translate(err, unavailable=self.unavailable, auth_failed=self.auth_failed)
 
     def _describe(self) -> str:
         if self._config is not None:

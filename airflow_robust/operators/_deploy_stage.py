@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import DeploymentRefused
 from airflow_robust.operators._requests import LeaseRequest, SignedRequest, StageRequest
+from airflow_robust.registry.errors import never_judged
 from airflow_robust.registry.tags import (
     DEPLOY_BYPASS_TAG,
     DEPLOY_STATUS_TAG,
@@ -21,7 +22,7 @@ from airflow_robust.registry.tags import (
     gate_tag,
     rollback_tag,
 )
-from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable, is_unreachable_text
+from airflow_robust.tracking.connectivity import is_unreachable_text
 from airflow_robust.trust.evidence import ModelBinding
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def _digest(name: str, version: str) -> str:
         try:
             return fetch_model(f"models:/{name}/{version}", tmp).digest
         except Exception as err:
-            if is_unreachable(err) or is_auth_failure(err):
+            if never_judged(err):
                 raise
             raise DeploymentRefused(
                 f"the files of version {version} of {name!r} cannot be read, so they cannot be verified: "

@@ -228,8 +228,7 @@ def _pushdown(op: MonitorRequest, owner: str, profile: Any, spec: Any, *, scorin
         return None
     import sqlalchemy as sa
 
-    from airflow_robust.exceptions import DataSourceError, StorageUnavailable
-    from airflow_robust.tracking.connectivity import is_unreachable_text
+    from airflow_robust.data.errors import database_error
 
     try:
         if profile.model and "prediction" in columns_of(engine, source.location, is_table=source.is_table):
@@ -243,11 +242,14 @@ def _pushdown(op: MonitorRequest, owner: str, profile: Any, spec: Any, *, scorin
             keep_rows=spec.keep_rows,
         )
     except sa.exc.SQLAlchemyError as err:
-        first = " ".join(str(err).split("(Background on this error")[0].split())[:500]
-        if is_unreachable_text(str(err)) or "could not connect" in str(err):
-            raise StorageUnavailable(f"The database for 'current' is unreachable: {first}") from err
-        raise DataSourceError(
-            f"The 'current' parameter of {owner} cannot be used: the query failed: {first}", source=source.display
+        raise (
+            database_error(
+                err,
+                where="The database for 'current'",
+                failed=f"The 'current' parameter of {owner} cannot be used: the query failed",
+                source=source.display,
+            )
+            or err
         ) from err
     if current.rows == 0:
         from airflow_robust.exceptions import EmptyDataError

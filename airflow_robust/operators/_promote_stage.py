@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow_robust.exceptions import PromotionRejected
 from airflow_robust.operators._gate import jsonable
 from airflow_robust.operators._requests import DataRequest, LeaseRequest, SignedRequest
+from airflow_robust.registry.errors import never_judged
 from airflow_robust.registry.tags import (
     APPROVAL_TAG,
     CANDIDATE_TAG,
@@ -23,7 +24,6 @@ from airflow_robust.registry.tags import (
     ROBUSTNESS_RUN_ID_TAG,
 )
 from airflow_robust.registry.versions import get_version
-from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
 from airflow_robust.trust.evidence import ModelBinding
 
 if TYPE_CHECKING:
@@ -406,7 +406,7 @@ def _features(op: PromotionRequest, model: Any, frame: Any) -> list[str]:
 
 def _judged(err: BaseException, plain: bool = False) -> str:
     """The ERROR text of a failure the gate judges; an outage or an auth failure is re-raised, never judged."""
-    if is_unreachable(err) or is_auth_failure(err):
+    if never_judged(err):
         raise err
     return str(err) if plain else _describe(err)
 

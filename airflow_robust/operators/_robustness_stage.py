@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
 from airflow_robust.operators._gate import jsonable
 from airflow_robust.operators._requests import DataRequest, SignedRequest
+from airflow_robust.registry.errors import Failure, classify, never_judged
 from airflow_robust.registry.tags import ROBUSTNESS_RUN_TAG, ROBUSTNESS_STATUS_TAG, gate_tag
-from airflow_robust.tracking.connectivity import is_auth_failure, is_missing_entity, is_unreachable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -206,13 +206,13 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
         binding = None if name is None else ModelBinding(name=name, version=str(version), digest=fetched.digest)
         return load_local(fetched.path), binding
     except ConfigurationError as err:
-        if is_unreachable(err) or is_auth_failure(err):
+        if never_judged(err):
             raise
         raise InvalidParameterError(
             "model_uri", owner, "the URI of an existing registered model", model_uri, detail=str(err)
         ) from err
     except MlflowException as err:
-        if is_missing_entity(err):
+        if classify(err) is Failure.MISSING:
             raise InvalidParameterError(
                 "model_uri",
                 owner,
@@ -222,7 +222,7 @@ def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[
             ) from err
         raise
     except Exception as err:
-        if is_unreachable(err) or is_auth_failure(err):
+        if never_judged(err):
             raise  # an outage is retried, an auth error named; neither is a bad parameter
         raise InvalidParameterError(
             "model_uri",

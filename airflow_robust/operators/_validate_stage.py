@@ -386,13 +386,13 @@ def _bind_model_version(op: ValidationRequest) -> ModelBinding | None:
     if not (op.model_name and op.model_version):
         return None
     from airflow_robust.operators._gate import bind_version
-    from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
+    from airflow_robust.registry.errors import never_judged
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
             binding, _ = bind_version(op.model_name, str(op.model_version), tmp)
         except Exception as err:
-            if is_unreachable(err) or is_auth_failure(err):
+            if never_judged(err):
                 raise
             raise InvalidParameterError(
                 "model_version",

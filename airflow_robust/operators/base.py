@@ -87,7 +87,9 @@ class RobustBaseOperator(BaseOperator):
                 except AirflowRobustError:
                     raise
                 except Exception as err:
-                    translated = _database_error(err) or hook.translate(err)
+                    from airflow_robust.data.errors import database_error
+
+                    translated = database_error(err) or hook.translate(err)
                     if translated is not err:
                         raise translated from err
                     raise
@@ -149,25 +151,6 @@ class LeasedOperator(RobustBaseOperator):
         when = datetime.now(tz=timezone.utc) + timedelta(seconds=float(self.lease_poll))
         self.log.info("%s; rescheduling this task for %s (no worker slot is held meanwhile)", why, when.isoformat())
         raise AirflowRescheduleException(when)  # type: ignore[no-untyped-call]
-
-
-def _database_error(err: BaseException) -> AirflowRobustError | None:
-    """A failure of a database the task reads data from (not MLflow): unreachable -> retried, else named."""
-    from airflow_robust.exceptions import DataSourceError, StorageUnavailable
-    from airflow_robust.tracking.connectivity import is_unreachable_text
-
-    seen: list[BaseException] = []
-    current: BaseException | None = err
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    database = [e for e in seen if type(e).__module__.split(".")[0] in ("sqlalchemy", "psycopg2", "psycopg", "pymysql")]
-    if not database:
-        return None
-    first = str(database[0]).strip().splitlines()[0][:400] if str(database[0]).strip() else type(database[0]).__name__
-    if any(is_unreachable_text(str(e)) or "could not connect" in str(e) for e in database):
-        return StorageUnavailable(f"A database this task reads data from is unreachable: {first}")
-    return DataSourceError(f"A query on the data's database failed: {first}")
 
 
 def _dag_run_ended(context: Any, holder: str) -> bool:

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import DeploymentRefused
+from airflow_robust.registry.errors import Failure, classify
 from airflow_robust.registry.history import record_move
-from airflow_robust.tracking.connectivity import is_missing_entity
 
 if TYPE_CHECKING:
     from airflow_robust.registry.store import ModelStore
@@ -23,7 +23,7 @@ def resolve(client: ModelStore, name: str, alias: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException as err:
-        if is_missing_entity(err) or "not found" in str(err).lower():
+        if classify(err) is Failure.MISSING:
             return None
         raise
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from airflow_robust.exceptions import LeaseTimeout
+from airflow_robust.registry.errors import Failure, classify
 from airflow_robust.registry.tags import LEASE_EXPIRES_TAG, LEASE_HOLDER_TAG, LEASE_MODEL_TAG
-from airflow_robust.tracking.runs import already_exists
 
 if TYPE_CHECKING:
     from airflow_robust.registry.store import ModelStore
@@ -110,7 +110,7 @@ def try_acquire(client: ModelStore, model: str, holder: str, ttl: float) -> Leas
         experiment_id = client.create_experiment(name, tags=tags)
         return Lease(model, holder, experiment_id, expires)
     except MlflowException as err:
-        if not already_exists(err):
+        if classify(err) is not Failure.EXISTS:
             raise
     current = client.get_experiment_by_name(name)
     if current is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, ModelFlavorError
-from airflow_robust.tracking.connectivity import is_missing_entity
+from airflow_robust.registry.errors import Failure, classify
 
 if TYPE_CHECKING:
     from airflow_robust.registry.store import ModelStore
@@ -55,7 +55,7 @@ def resolve_model(client: ModelStore, uri: str) -> ModelRef:
         else:
             record = client.get_model_version(name, version)
     except MlflowException as err:
-        if is_missing_entity(err):
+        if classify(err) is Failure.MISSING:
             what = f"alias {alias!r}" if alias is not None else f"version {version}"
             raise ConfigurationError(f"registered model {name!r} has no {what}: {str(err).splitlines()[0]}") from err
         raise

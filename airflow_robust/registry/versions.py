@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
+from airflow_robust.registry.errors import Failure, classify
 from airflow_robust.registry.tags import gate_tag
-from airflow_robust.tracking.connectivity import is_missing_entity, is_unreachable
 from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity
-from airflow_robust.tracking.runs import already_exists
 
 if TYPE_CHECKING:
     from airflow_robust.registry.store import ModelStore
@@ -29,7 +28,7 @@ def find_task_version(client: ModelStore, name: str, identity: StageIdentity) ->
             max_results=10,
         )
     except MlflowException as err:
-        if getattr(err, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+        if classify(err) is Failure.MISSING:
             return None
         raise
     ready = [v for v in versions if getattr(v, "status", "READY") == "READY"]
@@ -57,7 +56,7 @@ def register_version(
     try:
         client.create_registered_model(name, description="Registered by airflow-robust.")
     except MlflowException as err:
-        if not already_exists(err):
+        if classify(err) is not Failure.EXISTS:
             raise
     version = client.create_model_version(
         name=name, source=model_uri, run_id=run_id, tags=dict(tags), description=description, model_id=model_id
@@ -107,7 +106,7 @@ def get_version(client: ModelStore, name: str, version: str, owner: str, paramet
     try:
         return client.get_model_version(name, version)
     except MlflowException as err:
-        if is_unreachable(err):
+        if classify(err) is Failure.OUTAGE:
             raise
         require_model(client, name, owner)  # only on the error path: say which of the two is unknown
         raise InvalidParameterError(
@@ -126,7 +125,7 @@ def require_model(client: ModelStore, name: str, owner: str, parameter: str = "m
     try:
         client.get_registered_model(name)
     except MlflowException as err:
-        if not is_missing_entity(err):
+        if classify(err) is not Failure.MISSING:
             raise
         raise InvalidParameterError(
             parameter, owner, "the name of a registered model", name, detail=str(err).splitlines()[0]

@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from airflow_robust.drift.counts import fill_numeric, pandas_bool_label, thresholds_for
+from airflow_robust.drift.counts import (
+    Aggregate,
+    fill_numeric,
+    pandas_bool_label,
+    read_totals,
+    thresholds_for,
+    totals_plan,
+)
 from airflow_robust.drift.current import (
     MAX_CURRENT_CATEGORIES,
     CategoricalAccumulator,
@@ -79,47 +86,25 @@ def _totals(
 ) -> tuple[dict[str, dict[str, Any]], int]:
     from pyspark.sql import functions as F  # noqa: N812
 
-    aggregates = [F.count(F.lit(1)).alias("rows")]
-    for index, name in enumerate(numeric):
+    def expression(aggregate: Aggregate) -> Any:
+        if aggregate.kind == "rows":
+            return F.count(F.lit(1))
+        name = str(aggregate.column)
+        if aggregate.kind == "present":
+            return F.count(F.col(f"`{name}`"))
         x, ok = _x(name), _finite(name)
-        aggregates += [
-            F.count(F.when(ok, 1)).alias(f"n{index}"),
-            F.sum(F.when(ok, x)).alias(f"s{index}"),
-            F.min(F.when(ok, x)).alias(f"lo{index}"),
-            F.max(F.when(ok, x)).alias(f"hi{index}"),
-        ]
-        reference = profile.columns[name]
-        assert isinstance(reference, NumericProfile)
-        for tag, edges in (("c", reference.edges), ("f", reference.fine_edges or reference.edges)):
-            if edges:
-                low, high = float(edges[0]), float(edges[-1])
-                aggregates += [
-                    F.sum(F.when(ok & (x < low), F.lit(low) - x)).alias(f"{tag}b{index}"),
-                    F.sum(F.when(ok & (x > high), x - F.lit(high))).alias(f"{tag}a{index}"),
-                ]
-    for index, name in enumerate(categorical):
-        aggregates.append(F.count(F.col(f"`{name}`")).alias(f"k{index}"))
-    row = frame.agg(*aggregates).collect()[0].asDict()
-    out: dict[str, dict[str, Any]] = {}
-    for index, name in enumerate(numeric):
-        out[name] = {
-            "count": row[f"n{index}"] or 0,
-            "sum": float(row[f"s{index}"] or 0.0),
-            "min": row[f"lo{index}"],
-            "max": row[f"hi{index}"],
-            **{
-                key: float(row.get(f"{tag}{side}{index}") or 0.0)
-                for key, tag, side in (
-                    ("coarse_below", "c", "b"),
-                    ("coarse_above", "c", "a"),
-                    ("fine_below", "f", "b"),
-                    ("fine_above", "f", "a"),
-                )
-            },
-        }
-    for index, name in enumerate(categorical):
-        out[name] = {"count": row[f"k{index}"] or 0}
-    return out, int(row["rows"])
+        if aggregate.kind == "finite":
+            return F.count(F.when(ok, 1))
+        if aggregate.kind in ("sum", "min", "max"):
+            return getattr(F, aggregate.kind)(F.when(ok, x))
+        bound = float(aggregate.bound or 0.0)
+        if aggregate.kind == "below":
+            return F.sum(F.when(ok & (x < bound), F.lit(bound) - x))
+        return F.sum(F.when(ok & (x > bound), x - F.lit(bound)))
+
+    plan = totals_plan(profile, numeric, categorical)
+    row = frame.agg(*[expression(a).alias(a.label) for a in plan]).collect()[0].asDict()
+    return read_totals(row, numeric, categorical)
 
 
 def _buckets(frame: Any, thresholds: dict[str, np.ndarray]) -> dict[str, dict[int, int]]:

@@ -43,16 +43,6 @@ def is_unreachable_text(text: str) -> bool:
     return bool(_FAILED_REQUEST.search(text)) or any(marker in text for marker in MARKERS)
 
 
-#: MLflow's error codes for "no such model, version, alias or run" (it answers INVALID_PARAMETER_VALUE
-#: for some lookups of a name or alias that does not exist)
-MISSING_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"})
-
-
-def is_missing_entity(err: BaseException) -> bool:
-    """Whether MLflow answered ``err`` because the entity asked for does not exist."""
-    return getattr(err, "error_code", "") in MISSING_CODES
-
-
 def auth_status_text(text: str) -> int | None:
     """401 or 403 when an error message reports one, else ``None``."""
     code = status_code(text)
@@ -65,7 +55,8 @@ def auth_status_text(text: str) -> int | None:
     return None
 
 
-def _chain(err: BaseException) -> list[BaseException]:
+def causes(err: BaseException) -> list[BaseException]:
+    """``err`` and what caused it, outermost first (``__cause__``, else ``__context__``)."""
     seen: list[BaseException] = []
     current: BaseException | None = err
     while current is not None and current not in seen:
@@ -76,7 +67,7 @@ def _chain(err: BaseException) -> list[BaseException]:
 
 def auth_status(err: BaseException) -> int | None:
     """401/403 when ``err`` (or what caused it) is MLflow refusing the credentials or the action."""
-    for item in _chain(err):
+    for item in causes(err):
         code = getattr(item, "error_code", "")
         if code == "UNAUTHENTICATED":
             return 401
@@ -96,6 +87,6 @@ def is_unreachable(err: BaseException) -> bool:
     """Whether ``err`` (or what caused it) means the tracking server could not be reached."""
     if is_auth_failure(err):
         return False
-    if any(getattr(item, "error_code", "") == "TEMPORARILY_UNAVAILABLE" for item in _chain(err)):
+    if any(getattr(item, "error_code", "") == "TEMPORARILY_UNAVAILABLE" for item in causes(err)):
         return True
-    return any(is_unreachable_text(f"{type(item).__name__}: {item}") for item in _chain(err))
+    return any(is_unreachable_text(f"{type(item).__name__}: {item}") for item in causes(err))

@@ -50,14 +50,11 @@ class StageRun:
     stage: str
 
 
-def already_exists(err: BaseException) -> bool:
-    """Whether an ``MlflowException`` says the entity being created exists already (a lost race)."""
-    return getattr(err, "error_code", "") == "RESOURCE_ALREADY_EXISTS" or "already exists" in str(err).lower()
-
-
 def ensure_experiment(client: ModelStore, name: str, artifact_root: str | None = None) -> str:
     """The id of experiment ``name``, created (race-safe) if missing; restored if deleted."""
     from mlflow.exceptions import MlflowException
+
+    from airflow_robust.registry.errors import Failure, classify
 
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
@@ -65,7 +62,7 @@ def ensure_experiment(client: ModelStore, name: str, artifact_root: str | None =
         try:
             return str(client.create_experiment(name, artifact_location=location))
         except MlflowException as err:
-            if not already_exists(err):
+            if classify(err) is not Failure.EXISTS:
                 raise
             experiment = client.get_experiment_by_name(name)
             if experiment is None:

@@ -185,18 +185,18 @@ def require_passed(record: Attestation) -> None:
 def _get_run(client: ModelStore, run_id: str, where: str) -> Any:
     from mlflow.exceptions import MlflowException
 
-    from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
+    from airflow_robust.registry.errors import never_judged
 
     try:
         return client.get_run(run_id)
     except MlflowException as err:
-        if is_unreachable(err) or is_auth_failure(err):
+        if never_judged(err):
             raise
         raise EvidenceError(f"{where}: no such run ({str(err).splitlines()[0][:200]})") from err
 
 
 def _download_json(client: ModelStore, run_id: str, path: str, where: str) -> Any:
-    from airflow_robust.tracking.connectivity import is_auth_failure, is_unreachable
+    from airflow_robust.registry.errors import never_judged
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -204,6 +204,6 @@ def _download_json(client: ModelStore, run_id: str, path: str, where: str) -> An
             with open(local if os.path.isfile(local) else os.path.join(local, path)) as handle:
                 return json.load(handle)
         except Exception as err:
-            if is_unreachable(err) or is_auth_failure(err):
+            if never_judged(err):
                 raise
             raise EvidenceError(f"{where}: cannot read {path} ({type(err).__name__}: {str(err)[:200]})") from err

@@ -115,3 +115,28 @@ def test_digest_is_content_sensitive_and_stable() -> None:
     b.iloc[0, 0] += 0.001
     assert frame_digest(a) != frame_digest(b)
     assert frame_digest(a) != frame_digest(a.rename(columns={"alcohol": "alc"}))
+
+
+def test_database_errors_are_read_in_one_place_outage_or_failed_query() -> None:
+    """Real SQLAlchemy errors: a refused connection is retryable, a bad query is named, anything else is not ours."""
+    import sqlalchemy as sa
+
+    from airflow_robust.data.errors import database_error
+    from airflow_robust.exceptions import DataSourceError, StorageUnavailable
+
+    with pytest.raises(sa.exc.SQLAlchemyError) as refused:
+        sa.create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none").connect()
+    outage = database_error(refused.value, where="The database for t")
+    assert isinstance(outage, StorageUnavailable) and str(outage).startswith("The database for t is unreachable: ")
+
+    engine = sa.create_engine("sqlite://")
+    with pytest.raises(sa.exc.SQLAlchemyError) as bad, engine.connect() as connection:
+        connection.execute(sa.text("SELECT * FROM no_such_table"))
+    failed = database_error(bad.value, failed="The query for t failed", source="t")
+    assert isinstance(failed, DataSourceError) and "no such table: no_such_table" in str(failed)
+    assert str(failed).startswith("The query for t failed: ") and "Background on this error" not in str(failed)
+
+    wrapped = RuntimeError("while scoring")
+    wrapped.__cause__ = bad.value
+    assert isinstance(database_error(wrapped), DataSourceError)  # found through the cause chain
+    assert database_error(ValueError("no database here")) is None

@@ -13,7 +13,8 @@ from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 
 from airflow_robust.exceptions import EvidenceError
 from airflow_robust.operators._approval import normalise
-from airflow_robust.tracking.connectivity import auth_status, is_auth_failure, is_missing_entity, is_unreachable
+from airflow_robust.registry.errors import Failure, classify, never_judged
+from airflow_robust.tracking.connectivity import auth_status, is_auth_failure, is_unreachable
 from airflow_robust.trust.digest import directory_digest
 from airflow_robust.trust.evidence import ModelBinding, attest, read_attestation, read_verified, require_model
 from airflow_robust.trust.signing import SigningKey, sign, verify
@@ -118,8 +119,15 @@ def test_auth_errors_are_not_outages() -> None:
     assert is_unreachable(down) and not is_auth_failure(down)
     assert is_unreachable(server_error)
     assert not is_unreachable(not_found) and not is_auth_failure(not_found)
-    assert is_missing_entity(not_found)
-    assert not any(is_missing_entity(e) for e in (unauth, denied, down, server_error, ValueError("not found")))
+    assert classify(not_found) is Failure.MISSING
+    assert [classify(e) for e in (unauth, denied, down, server_error, ValueError("not found"))] == [
+        Failure.AUTH,
+        Failure.AUTH,
+        Failure.OUTAGE,
+        Failure.OUTAGE,
+        Failure.OTHER,
+    ]
+    assert [never_judged(e) for e in (unauth, denied, down, server_error, not_found)] == [True] * 4 + [False]
 
 
 def test_a_missing_model_or_alias_in_a_real_store_is_told_apart(mlflow_store: dict[str, str]) -> None:
@@ -131,7 +139,17 @@ def test_a_missing_model_or_alias_in_a_real_store_is_told_apart(mlflow_store: di
     ):
         with pytest.raises(MlflowException) as caught:
             lookup()
-        assert is_missing_entity(caught.value), caught.value.error_code
+        assert classify(caught.value) is Failure.MISSING, caught.value.error_code
+    client.create_registered_model("exists")
+    with pytest.raises(MlflowException) as caught:
+        client.get_model_version_by_alias("exists", "champion")  # an alias that is not set
+    assert classify(caught.value) is Failure.MISSING, caught.value
+    with pytest.raises(MlflowException) as caught:
+        client.create_registered_model("exists")
+    assert classify(caught.value) is Failure.EXISTS, caught.value
+    with pytest.raises(MlflowException) as caught:
+        client.get_model_version("exists", "not-a-number")
+    assert classify(caught.value) is Failure.INVALID, caught.value
 
 
 def _run(client: MlflowClient) -> str:
