@@ -108,7 +108,7 @@ def main() -> None:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlflow.db"
         os.environ.setdefault("AIRFLOW_HOME", tmp)
         from airflow_robust.hooks.mlflow import MlflowHook
-        from airflow_robust.operators._robustness_stage import load_model
+        from airflow_robust.robustness.stage import load_model
         from airflow_robust.operators.robustness import EvaluateRobustnessOperator
         from airflow_robust.operators.train import TrainModelOperator
         from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate

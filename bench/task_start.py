@@ -23,10 +23,10 @@ import sys
 
 #: the stage modules a gate task imports besides the libraries
 STAGES = (
-    "airflow_robust.operators._validate_stage",
-    "airflow_robust.operators._train_stage",
-    "airflow_robust.operators._robustness_stage",
-    "airflow_robust.operators._promote_stage",
+    "airflow_robust.validation.stage",
+    "airflow_robust.training.stage",
+    "airflow_robust.robustness.stage",
+    "airflow_robust.promotion.gate",
 )
 
 WORKER = """

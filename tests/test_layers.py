@@ -13,7 +13,9 @@ import pytest
 import airflow_robust
 
 DOMAIN_PACKAGES = (
+    "batch",
     "data",
+    "deployment",
     "drift",
     "promotion",
     "registry",
@@ -24,7 +26,22 @@ DOMAIN_PACKAGES = (
     "trust",
     "spark",
 )
-PURE_MODULES = ("airflow_robust.exceptions", "airflow_robust.params")
+PURE_MODULES = ("airflow_robust.exceptions", "airflow_robust.params", "airflow_robust.requests")
+#: the Airflow edge: only operators, sensors, triggers, hooks, plugins and the user-task helpers import Airflow
+EDGE = ("airflow", "airflow_robust.operators", "airflow_robust.hooks", "airflow_robust.sensors",
+        "airflow_robust.triggers", "airflow_robust.plugins", "airflow_robust.links", "airflow_robust.stage",
+        "airflow_robust.celery")  # fmt: skip
+EDGE_PACKAGES = tuple(f"{e}." for e in EDGE)
+STAGES = {
+    "airflow_robust.validation.stage": "validate",
+    "airflow_robust.training.stage": "train_model",
+    "airflow_robust.training.register": "register",
+    "airflow_robust.robustness.stage": "evaluate_robustness",
+    "airflow_robust.promotion.gate": "promote",
+    "airflow_robust.deployment.stage": "deploy",
+    "airflow_robust.batch.stage": "batch_predict",
+    "airflow_robust.drift.stage": "monitor_drift",
+}
 
 
 def domain_modules() -> list[str]:
@@ -50,6 +67,37 @@ def test_domain_modules_do_not_import_airflow() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=180)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout[-2000:]
+
+
+def test_domain_sources_never_import_the_airflow_edge_not_even_inside_functions() -> None:
+    """Importing a module runs its top level only: this reads every import statement of every domain module
+    (inside functions and ``TYPE_CHECKING`` blocks too), so a stage cannot reach Airflow lazily either."""
+    root = Path(airflow_robust.__file__).parent
+    offenders = []
+    checked = 0
+    for name in domain_modules():
+        relative = name.removeprefix("airflow_robust.").replace(".", "/")
+        path = root / f"{relative}.py" if (root / f"{relative}.py").exists() else root / relative / "__init__.py"
+        checked += 1
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module]
+            offenders += [f"{name}:{node.lineno} {t}" for t in targets if t in EDGE or t.startswith(EDGE_PACKAGES)]
+    assert checked >= 60 and offenders == []
+
+
+def test_each_stage_is_one_domain_function_returning_a_verdict() -> None:
+    """Every operator's stage is an Airflow-free function ``stage(request, run, tracking) -> Verdict``."""
+    import importlib
+    import inspect
+
+    for module_name, function in STAGES.items():
+        stage = getattr(importlib.import_module(module_name), function)
+        assert list(inspect.signature(stage).parameters)[1:] == ["run", "hook"], module_name
+        assert inspect.signature(stage).return_annotation == "Verdict", module_name
+    operators = Path(airflow_robust.__file__).parent / "operators"
+    assert not [p.name for p in operators.glob("_*_stage.py")]  # no stage bodies left among the operators
 
 
 def test_lazy_public_api_resolves_every_name() -> None:

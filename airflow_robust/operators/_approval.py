@@ -79,14 +79,14 @@ def record_review(
     """Sign ``review`` of the pending promotion into an ``approval`` stage run; mirror it on the version."""
     from airflow_robust.hooks.signing import signing_key
     from airflow_robust.operators._edge import identity_from_context
-    from airflow_robust.operators._gate import Signer
+    from airflow_robust.promotion.review import mark_version
     from airflow_robust.registry.aliases import resolve
     from airflow_robust.registry.history import record_move
     from airflow_robust.registry.lease import held, holder_for
-    from airflow_robust.registry.review import mark_version
     from airflow_robust.tracking.runs import stage_run
     from airflow_robust.trust.chain import approval_pointer
     from airflow_robust.trust.evidence import ModelBinding
+    from airflow_robust.trust.gate import Signer
 
     client = hook.get_client()
     config = hook.get_config()

@@ -55,19 +55,24 @@ def identity_from_context(context: Any, experiment_name: str | None = None) -> S
         map_index=-1 if map_index is None else int(map_index),
         task_url=task_url,
         experiment_name=experiment_name,
+        triggering_user=triggered_by(context),
+        ui_base_url=ui_base_url(),
     )
 
 
-def airflow_ui_url(*parts: str) -> str | None:
-    """``{[api] base_url}/<parts, quoted>``, or ``None`` when Airflow's base URL is not configured."""
-    from urllib.parse import quote
+def triggered_by(context: Any) -> str | None:
+    """The Airflow user who triggered this DAG run (authenticated by Airflow), or ``None``."""
+    dag_run = context.get("dag_run") if hasattr(context, "get") else None
+    user = getattr(dag_run, "triggering_user_name", None)
+    return str(user) if user else None
 
+
+def ui_base_url() -> str | None:
+    """Airflow's ``[api] base_url``, or ``None`` when it is not configured."""
     try:
         from airflow.sdk.configuration import conf
 
         base = conf.get("api", "base_url", fallback=None)
-    except Exception:  # noqa: BLE001 - no Airflow configuration: the text without a link
+    except Exception:  # noqa: BLE001 - no Airflow configuration: texts without links
         return None
-    if not base:
-        return None
-    return "/".join([str(base).rstrip("/"), *(quote(str(part), safe="") for part in parts)])
+    return str(base) if base else None

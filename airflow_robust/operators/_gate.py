@@ -1,131 +1,40 @@
-"""Gate semantics shared by every gate operator (see DESIGN: "Gate semantics").
-
-``conclude()`` writes the decision where a reviewer looks (``decision.json`` and its signed
-``attestation.json`` in the stage run, ``robust.<gate>.status`` tags, the XCom summary), then:
-passed -> return the summary;
-``on_failure="warn"`` -> log, tag, return; ``"skip"`` -> skip downstream; ``"fail"`` -> raise
-the gate's non-retryable error carrying the summary.
-"""
+"""Settle a stage's :class:`~airflow_robust.trust.gate.Verdict` in Airflow: notify, emit asset events, XCom,
+and pass, warn, skip or fail as the gate's ``on_failure`` says (see DESIGN: "Gate semantics")."""
 
 from __future__ import annotations
 
-import logging
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_robust.exceptions import GateFailure
-from airflow_robust.registry.tags import gate_tag
-
 if TYPE_CHECKING:
-    from airflow_robust.registry.store import ModelStore
-    from airflow_robust.tracking.runs import StageRun
-    from airflow_robust.trust.evidence import Attestation, ModelBinding
-    from airflow_robust.trust.signing import SigningKey
+    from airflow_robust.trust.gate import Verdict
 
 
-@dataclass(frozen=True)
-class Signer:
-    """Writes a stage's signed verdict (``decision.json`` + ``attestation.json``) into its MLflow run."""
+def settle(verdict: Verdict, context: Any, log: Any, *, notifiers: Any = None, outlets: Any = None) -> dict[str, Any]:
+    """The task's XCom value for ``verdict``, after telling people (``notifiers``) and assets (``outlets``)."""
+    summary = verdict.summary
+    for key, value in verdict.outputs.items():
+        context["ti"].xcom_push(key=key, value=value)
+    if verdict.review is not None and notifiers:
+        from airflow_robust.operators._notify import as_list, notify
 
-    client: ModelStore
-    run: StageRun
-    key: SigningKey
+        errors = notify(as_list(notifiers), context, verdict.review, log)
+        summary["notified"] = not errors
+        if errors:
+            summary["notify_errors"] = errors
+    if verdict.events:
+        from airflow_robust.operators._assets import emit
 
-    def attest(
-        self,
-        gate: str,
-        status: str,
-        decision: Mapping[str, Any],
-        *,
-        model: ModelBinding | None = None,
-        facts: Mapping[str, Any] | None = None,
-    ) -> Attestation:
-        from airflow_robust.trust.evidence import attest
-
-        identity = self.run.identity
-        return attest(
-            self.client,
-            self.run.run_id,
-            gate=gate,
-            status=status,
-            decision=jsonable(dict(decision)),
-            key=self.key,
-            model=model,
-            airflow={
-                "dag_id": identity.dag_id,
-                "run_id": identity.run_id,
-                "task_id": identity.task_id,
-                "try_number": str(identity.try_number),
-                "map_index": str(identity.map_index),
-            },
-            facts=jsonable(dict(facts or {})),
-        )
-
-
-def conclude(
-    *,
-    gate: str,
-    passed: bool,
-    summary: dict[str, Any],
-    reason: str,
-    on_failure: str,
-    error: type[GateFailure],
-    context: Any,
-    log: logging.Logger | Any,
-    signer: Signer,
-    model: ModelBinding | None = None,
-    facts: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Record the verdict (signed), then pass, warn, skip or fail as ``on_failure`` says."""
-    import mlflow
-
-    status = "passed" if passed else ("warned" if on_failure == "warn" else "failed")
-    summary = {**summary, "gate": gate, "status": status, "reason": reason}
-    signer.attest(gate, status, summary, model=model, facts={"reason": reason[:2000], **dict(facts or {})})
-    mlflow.set_tags({gate_tag(gate, "status"): status, gate_tag(gate, "reason"): reason[:5000]})
-    if passed:
-        log.info("%s gate passed: %s", gate, reason)
+        emit(verdict.events, context, outlets, log)
+    if verdict.gate is None or verdict.passed:
         return summary
+    gate, reason = verdict.gate, verdict.reason
     context["ti"].xcom_push(key="return_value", value=summary)
-    if on_failure == "warn":
+    if verdict.on_failure == "warn":
         log.warning("%s gate failed (on_failure='warn', continuing): %s", gate, reason)
         return summary
-    if on_failure == "skip":
+    if verdict.on_failure == "skip":
         from airflow.sdk.exceptions import AirflowSkipException
 
         log.warning("%s gate failed (on_failure='skip', skipping downstream): %s", gate, reason)
         raise AirflowSkipException(f"{gate} gate failed: {reason}")
-    raise error(f"{gate} gate failed: {reason}", summary=summary)
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with NaN/inf floats as ``None`` (strict JSON for XCom and ``decision.json``)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
-
-
-def bind_version(name: str, version: str, dst: str) -> tuple[ModelBinding, str]:
-    """Fetch ``models:/name/version`` into ``dst``: its binding (name, version, content digest) and local path."""
-    from airflow_robust.registry.models import fetch_model
-    from airflow_robust.trust.evidence import ModelBinding
-
-    fetched = fetch_model(f"models:/{name}/{version}", dst)
-    return ModelBinding(name=name, version=str(version), digest=fetched.digest), fetched.path
-
-
-def point_version(
-    client: ModelStore, binding: ModelBinding, gate: str, run_id: str, extra: Mapping[str, str] | None = None
-) -> None:
-    """Point the version at the run holding ``gate``'s signed verdict (plus informational tags)."""
-    from airflow_robust.trust.chain import pointer_tag
-
-    tags = {pointer_tag(gate): run_id, **dict(extra or {})}
-    for key, value in tags.items():
-        client.set_model_version_tag(binding.name, binding.version, key, value)
+    raise verdict.error(f"{gate} gate failed: {reason}", summary=summary)

@@ -19,11 +19,13 @@ from airflow_robust.operators._edge import for_airflow, identity_from_context
 from airflow_robust.params import Constraint, non_empty_str, validate
 
 if TYPE_CHECKING:
+    from airflow_robust.data.access import Storage
     from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.store import ModelStore
+    from airflow_robust.requests import Tracking
     from airflow_robust.tracking.identity import StageIdentity
     from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.trust.gate import Signer, Verdict
 
 
 class RobustBaseOperator(BaseOperator):
@@ -96,12 +98,25 @@ class RobustBaseOperator(BaseOperator):
         except AirflowRobustError as err:
             raise for_airflow(err) from err
 
-    def signer(self, run: StageRun, hook: MlflowHook) -> Signer:
+    def signer(self, run: StageRun, tracking: Tracking) -> Signer:
         """Signs this stage's verdicts into its MLflow run (the key comes from Airflow, see ``signing_conn_id``)."""
         from airflow_robust.hooks.signing import signing_key
-        from airflow_robust.operators._gate import Signer
+        from airflow_robust.trust.gate import Signer
 
-        return Signer(hook.get_client(), run, signing_key(hook.get_config(), self.signing_conn_id))
+        return Signer(tracking.get_client(), run, signing_key(tracking.get_config(), self.signing_conn_id))
+
+    @property
+    def storage(self) -> Storage:
+        """The data's storage in a task: Airflow's object storage and connections."""
+        from airflow_robust.operators._data import STORAGE
+
+        return STORAGE
+
+    def settle(self, verdict: Verdict, context: Any, notifiers: Any = None) -> dict[str, Any]:
+        """The stage's verdict as this task's outcome (see :func:`airflow_robust.operators._gate.settle`)."""
+        from airflow_robust.operators._gate import settle
+
+        return settle(verdict, context, self.log, notifiers=notifiers, outlets=self.outlets)
 
     def check_parameters(self) -> None:
         """Cross-parameter checks beyond ``PARAMETERS``; raise ``InvalidParameterError``."""

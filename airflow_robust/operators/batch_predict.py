@@ -115,6 +115,6 @@ class BatchPredictOperator(RobustBaseOperator):
             )
 
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._batch_stage import batch_predict_stage
+        from airflow_robust.batch.stage import batch_predict
 
-        return batch_predict_stage(self, context, run, hook)
+        return self.settle(batch_predict(self, run, hook), context)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_robust.operators._assets import DEPLOY_ASSET_PREFIX
 from airflow_robust.operators.base import LeasedOperator, RobustBaseOperator
 from airflow_robust.params import VERSION, Constraint, alias_name, boolean, model_name, non_empty_str, number_in
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.tracking.runs import StageRun
-
-DEPLOY_ASSET_PREFIX = "x-airflow-robust://deploy/"
 
 
 def _with_deployment_outlet(kwargs: dict[str, Any], model_name: str) -> dict[str, Any]:
@@ -113,9 +112,9 @@ class DeployModelOperator(LeasedOperator):
         self.lease_wait = lease_wait
 
     def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._deploy_stage import deploy_stage
+        from airflow_robust.deployment.stage import deploy
 
-        return deploy_stage(self, context, run, hook)
+        return self.settle(deploy(self, run, hook), context)
 
 
 class RollbackModelOperator(LeasedOperator):
@@ -161,6 +160,6 @@ class RollbackModelOperator(LeasedOperator):
         self.lease_wait = lease_wait
 
     def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._deploy_stage import rollback_stage
+        from airflow_robust.deployment.stage import rollback
 
-        return rollback_stage(self, context, run, hook)
+        return self.settle(rollback(self, run, hook), context)

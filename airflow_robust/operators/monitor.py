@@ -207,6 +207,6 @@ class MonitorDriftOperator(RobustBaseOperator):
             )
 
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._monitor_stage import monitor_stage
+        from airflow_robust.drift.stage import monitor_drift
 
-        return monitor_stage(self, context, run, hook)
+        return self.settle(monitor_drift(self, run, hook), context)

@@ -44,7 +44,7 @@ class PromoteModelOperator(LeasedOperator):
 
     :param model_name: registered model name.
     :param candidate_version: version to judge (templated; typically the train task's XCom).
-    :param rules: rule dicts (see :mod:`airflow_robust.registry.policy`); none at all refuses.
+    :param rules: rule dicts (see :mod:`airflow_robust.promotion.policy`); none at all refuses.
     :param evaluation_data: data both candidate and champion are scored on, in this task (its
         digest is recorded). URI, import-path callable, or SQL with ``conn_id``.
     :param target: label column of ``evaluation_data``.
@@ -172,8 +172,8 @@ class PromoteModelOperator(LeasedOperator):
 
     def check_parameters(self) -> None:
         from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
-        from airflow_robust.registry.compare import KNOWN_METRICS
-        from airflow_robust.registry.policy import parse_rules
+        from airflow_robust.promotion.compare import KNOWN_METRICS
+        from airflow_robust.promotion.policy import parse_rules
 
         owner = type(self).__name__
         try:
@@ -205,6 +205,6 @@ class PromoteModelOperator(LeasedOperator):
             )
 
     def leased_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._promote_stage import promotion_stage
+        from airflow_robust.promotion.gate import promote
 
-        return promotion_stage(self, context, run, hook)
+        return self.settle(promote(self, run, hook), context, notifiers=self.notifiers)

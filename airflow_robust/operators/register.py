@@ -17,14 +17,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_robust.data.sources import FORMATS
 from airflow_robust.operators.base import RobustBaseOperator
 from airflow_robust.params import VERSION, Constraint, model_name, non_empty_str, one_of, str_list
-from airflow_robust.registry.tags import (
-    DATA_DIGEST_TAG,
-    DATA_URI_TAG,
-    MODEL_NAME_TAG,
-    MODEL_VERSION_TAG,
-    PROFILE_RUN_ID_TAG,
-    TRAINING_RUN_ID_TAG,
-)
 
 if TYPE_CHECKING:
     from airflow_robust.hooks.mlflow import MlflowHook
@@ -107,84 +99,6 @@ class RegisterModelOperator(RobustBaseOperator):
             )
 
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        import mlflow
+        from airflow_robust.training.register import register
 
-        from airflow_robust.operators._train_stage import _gate_runs, attest_registration
-        from airflow_robust.registry.versions import find_task_version, get_version, upstream_gate_tags
-        from airflow_robust.tracking.identity import TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID, TAG_TASK_KEY
-
-        owner = type(self).__name__
-        client = hook.get_client()
-        identity = run.identity
-        name = self.model_name
-        if self.version is not None:
-            record = get_version(client, name, str(self.version), owner, parameter="version")
-        else:
-            record = find_task_version(client, name, identity) or self._register(identity.task_key)
-        version = str(record.version)
-        tags: dict[str, str] = {
-            TAG_DAG_ID: identity.dag_id,
-            TAG_RUN_ID: identity.run_id,
-            TAG_TASK_ID: identity.task_id,
-            TRAINING_RUN_ID_TAG: str(record.run_id or ""),
-            **upstream_gate_tags(client, run.experiment_id, identity.run_key),
-        }
-        if self.model_uri is not None:
-            tags[TAG_TASK_KEY] = identity.task_key
-        facts: dict[str, Any] = {"registered_by": owner, "source": str(record.source)}
-        if self.training_data:
-            from airflow_robust.data.loaders import frame_digest
-            from airflow_robust.operators._data import load
-
-            source, frame = load(
-                owner, self.training_data, conn_id=self.conn_id, data_format=self.data_format, parameter="training_data"
-            )
-            tags[DATA_URI_TAG], tags[DATA_DIGEST_TAG] = source.display[:5000], frame_digest(frame)
-            facts.update({"data_uri": tags[DATA_URI_TAG], "data_digest": tags[DATA_DIGEST_TAG]})
-            if self.target:
-                self._log_profile(frame, source.display, tags[DATA_DIGEST_TAG])
-                tags[PROFILE_RUN_ID_TAG] = run.run_id
-        for key, value in tags.items():
-            client.set_model_version_tag(name, version, key, value)
-        attestation = attest_registration(self.signer(run, hook), client, name, version, _gate_runs(tags), facts)
-        assert attestation.model is not None
-        mlflow.set_tags({MODEL_NAME_TAG: name, MODEL_VERSION_TAG: version})
-        self.log.info(
-            "Registered %s version %s with signed evidence (files %s)", name, version, attestation.model.digest
-        )
-        context["ti"].xcom_push(key="model_uri", value=f"models:/{name}/{version}")  # register.output["model_uri"]
-        context["ti"].xcom_push(key="version", value=version)
-        return {
-            "model_uri": f"models:/{name}/{version}",
-            "model_name": name,
-            "version": version,
-            "model_digest": attestation.model.digest,
-            "run_id": run.run_id,
-            "gate_runs": _gate_runs(tags),
-            "data_digest": tags.get(DATA_DIGEST_TAG),
-        }
-
-    def _log_profile(self, frame: Any, uri: str, digest: str) -> None:
-        """Store the drift reference profile of the training data in this stage's run."""
-        import mlflow
-
-        from airflow_robust.data.columns import require_column
-        from airflow_robust.drift.profile import build_profile
-
-        owner = type(self).__name__
-        assert self.target is not None
-        require_column(owner, "target", self.target, list(frame.columns), "a column of training_data")
-        features = list(self.features) if self.features else [c for c in frame.columns if c != self.target]
-        for column in features:
-            require_column(owner, "features", column, list(frame.columns), "columns of training_data")
-        profile = build_profile(frame[[*features, self.target]], target=self.target)
-        profile.meta.update({"data_uri": uri, "digest": digest, "features": features})
-        mlflow.log_dict(profile.to_dict(), "reference_profile.json")
-
-    def _register(self, task_key: str) -> Any:
-        import mlflow
-
-        from airflow_robust.tracking.identity import TAG_TASK_KEY
-
-        assert self.model_uri is not None
-        return mlflow.register_model(self.model_uri.strip(), self.model_name, tags={TAG_TASK_KEY: task_key})
+        return self.settle(register(self, run, hook), context)

@@ -18,7 +18,7 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 
 from airflow_robust.exceptions import AirflowRobustError, ApprovalRejected
 from airflow_robust.links import XCOM_RUN_URL, XCOM_VERSION_URL, MlflowModelVersionLink, MlflowRunLink
-from airflow_robust.operators._edge import for_airflow
+from airflow_robust.operators._edge import for_airflow, triggered_by
 from airflow_robust.params import VERSION, Constraint, boolean, model_name, non_empty_str, validate
 
 #: the placeholder subject; replaced at run time by "Approve <model> version <v> for @<alias>?"
@@ -123,7 +123,7 @@ class ModelReviewOperator(ApprovalOperator):
         from airflow_robust.hooks.mlflow import MlflowHook
         from airflow_robust.hooks.signing import signing_key
         from airflow_robust.operators._approval import pending_promotion
-        from airflow_robust.operators._promote_stage import review_markdown
+        from airflow_robust.promotion.gate import review_markdown
         from airflow_robust.registry.versions import get_version
 
         name, version = self.model_name, str(self.version)
@@ -141,7 +141,7 @@ class ModelReviewOperator(ApprovalOperator):
             except Exception as err:
                 raise hook.translate(err) from err
         alias = promotion.facts.get("champion_alias") or "champion"
-        triggered = _triggered_by(context)
+        triggered = triggered_by(context)
         lines = [
             f"**Decide: may {name} version {version} replace @{alias}?** "
             f"[Open the version in MLflow]({config.model_version_url(name, version)})",
@@ -182,7 +182,7 @@ class ModelReviewOperator(ApprovalOperator):
             review = Review(False, "timeout", "timeout", True, "timeout", why)
         else:
             by, by_id = str(user.get("name") or user.get("id")), str(user.get("id") or user.get("name"))
-            triggered = _triggered_by(context)
+            triggered = triggered_by(context)
             if approved and self.separation_of_duties and triggered and triggered in (by, by_id):
                 raise for_airflow(
                     ApprovalRejected(
@@ -225,9 +225,3 @@ class ModelReviewOperator(ApprovalOperator):
             context["ti"].xcom_push(key="return_value", value=result)
         super().execute_complete(context, {**event, "chosen_options": [self.APPROVE if approved else self.REJECT]})
         return result
-
-
-def _triggered_by(context: Any) -> str | None:
-    dag_run = context.get("dag_run") if hasattr(context, "get") else None
-    user = getattr(dag_run, "triggering_user_name", None)
-    return str(user) if user else None

@@ -128,6 +128,6 @@ class EvaluateRobustnessOperator(RobustBaseOperator):
         self.data_format = data_format
 
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._robustness_stage import robustness_stage
+        from airflow_robust.robustness.stage import evaluate_robustness
 
-        return robustness_stage(self, context, run, hook)
+        return self.settle(evaluate_robustness(self, run, hook), context)

@@ -125,9 +125,6 @@ class TrainModelOperator(RobustBaseOperator):
         return {**super().parameter_values(), "params": self.model_params}
 
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._train_stage import reuse_or_train
+        from airflow_robust.training.stage import train_model
 
-        result = reuse_or_train(self, run, hook)
-        for key in ("model_uri", "model_name", "version"):  # so ``train.output["model_uri"]`` works
-            context["ti"].xcom_push(key=key, value=result[key])
-        return result
+        return self.settle(train_model(self, run, hook), context)

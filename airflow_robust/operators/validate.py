@@ -142,6 +142,6 @@ class ValidateDataOperator(RobustBaseOperator):
             raise InvalidParameterError("model_version", owner, "given together with model_name", self.model_version)
 
     def run_stage(self, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
-        from airflow_robust.operators._validate_stage import validate_stage
+        from airflow_robust.validation.stage import validate
 
-        return validate_stage(self, context, run, hook)
+        return self.settle(validate(self, run, hook), context)

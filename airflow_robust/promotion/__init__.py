@@ -1,4 +1,2 @@
-"""What a reviewer of a promotion reads: each gate's key figures and links, and the decision run's plots.
-
-Airflow-free: the promotion operator calls it with an ``MlflowClient`` and the tracking config.
-"""
+"""Promotion: score a candidate against the champion on the same data, decide by rules and verified gates,
+record the decision for review (Airflow-free)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_robust.registry.batch import MODEL_VERSION, PREDICTION
+from airflow_robust.batch.scoring import MODEL_VERSION, PREDICTION
 
 
 def score_spark(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 TAG_DAG_ID = "airflow.dag_id"
 TAG_RUN_ID = "airflow.run_id"
@@ -33,6 +34,30 @@ class StageIdentity:
     map_index: int = -1
     task_url: str | None = None
     experiment_name: str | None = None
+    #: the Airflow user who triggered the DAG run (authenticated by Airflow), when a person did
+    triggering_user: str | None = None
+    #: Airflow's ``[api] base_url``, when configured (links from MLflow back to Airflow)
+    ui_base_url: str | None = None
+
+    def ui_url(self, *parts: str) -> str | None:
+        """``{ui_base_url}/<parts, each quoted>``, or ``None`` without a base URL."""
+        if not self.ui_base_url:
+            return None
+        return "/".join([self.ui_base_url.rstrip("/"), *(quote(str(part), safe="") for part in parts)])
+
+    @property
+    def dag_run_url(self) -> str | None:
+        return self.ui_url("dags", self.dag_id, "runs", self.run_id)
+
+    @property
+    def who(self) -> str:
+        """The person who triggered the DAG run, else this task's coordinates (``airflow:dag/run/task``)."""
+        return self.triggering_user or f"airflow:{self.dag_id}/{self.run_id}/{self.task_id}"
+
+    @property
+    def airflow(self) -> dict[str, str]:
+        """The DAG, run and task, as an alias-history entry records them."""
+        return {"dag_id": self.dag_id, "run_id": self.run_id, "task_id": self.task_id}
 
     @property
     def experiment(self) -> str:

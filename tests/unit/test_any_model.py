@@ -83,7 +83,7 @@ def test_a_templated_reference_finds_its_retrain_asset_when_rendered() -> None:
 def test_the_worst_slice_is_named() -> None:
     from types import SimpleNamespace
 
-    from airflow_robust.operators._robustness_stage import _checks
+    from airflow_robust.robustness.stage import _checks
 
     report = SimpleNamespace(
         skipped={},

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from airflow_robust.exceptions import ConfigurationError
-from airflow_robust.registry.policy import ERROR, FAIL, NO_BASELINE, PASS, decide, parse_rules
+from airflow_robust.promotion.policy import ERROR, FAIL, NO_BASELINE, PASS, decide, parse_rules
 
 F1_NO_REGRESSION = {"metric": "f1", "direction": "higher", "max_regression": 0.0}
 F1_IMPROVES = {"metric": "f1", "direction": "higher", "min_improvement": 0.01}

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from airflow_robust.drift.current import accumulate
 from airflow_robust.drift.detect import compare
 from airflow_robust.drift.profile import build_profile
-from airflow_robust.registry.policy import Rule, decide
+from airflow_robust.promotion.policy import Rule, decide
 
 METRICS = ["f1_macro", "accuracy", "rmse", "log_loss"]
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

@@ -6,13 +6,14 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError
-from airflow_robust.operators._requests import DataRequest, StageRequest
 from airflow_robust.registry.tags import BATCH_PREDICT_MODEL_URI_TAG, MODEL_NAME_TAG, MODEL_VERSION_TAG
+from airflow_robust.requests import DataRequest, StageRequest
+from airflow_robust.trust.gate import Verdict
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.requests import Tracking
     from airflow_robust.tracking.runs import StageRun
 
 
@@ -41,13 +42,14 @@ class BatchPredictRequest(StageRequest, DataRequest, Protocol):
     def probabilities(self) -> bool: ...
 
 
-def batch_predict_stage(op: BatchPredictRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def batch_predict(op: BatchPredictRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Score ``op.data`` with one pinned version of the model, chunk by chunk (or on Spark), to ``op.output_uri``."""
     import mlflow
 
+    from airflow_robust.batch.scoring import BatchTally, score_chunk
+    from airflow_robust.data.access import check_output_uri, required_features, stream
     from airflow_robust.data.columns import require_finite, require_numbers
     from airflow_robust.data.writers import ChunkWriter
-    from airflow_robust.operators._data import check_output_uri, open_for_write, required_features, stream
-    from airflow_robust.registry.batch import BatchTally, score_chunk
     from airflow_robust.registry.flavors import numeric_inputs
     from airflow_robust.registry.models import load_uri, resolve_model
 
@@ -63,7 +65,7 @@ def batch_predict_stage(op: BatchPredictRequest, context: Any, run: StageRun, ho
     mlflow.set_tags({MODEL_NAME_TAG: ref.name, MODEL_VERSION_TAG: ref.version, BATCH_PREDICT_MODEL_URI_TAG: ref.uri})
     op.log.info("Scoring with %s (resolved from %s)", ref.uri, op.model_uri)
     if str(op.data).startswith("spark:"):
-        return _on_spark(op, owner, ref, run)
+        return Verdict(_on_spark(op, owner, ref, run))
     model, flavor = load_uri(ref.uri)
     tally = BatchTally()
     started = time.perf_counter()
@@ -71,7 +73,7 @@ def batch_predict_stage(op: BatchPredictRequest, context: Any, run: StageRun, ho
     features: list[str] | None = None
     try:
         for chunk in stream(
-            owner, op.data, conn_id=op.conn_id, data_format=op.data_format, chunk_rows=int(op.chunk_rows)
+            op.storage, owner, op.data, conn_id=op.conn_id, data_format=op.data_format, chunk_rows=int(op.chunk_rows)
         ):
             if features is None:
                 features = required_features(op.features, model, chunk, "", owner)
@@ -84,7 +86,7 @@ def batch_predict_stage(op: BatchPredictRequest, context: Any, run: StageRun, ho
                         f"columns of data (missing {missing})",
                         list(op.passthrough_columns or []),
                     )
-                writer = ChunkWriter(op.output_uri, opener=open_for_write)
+                writer = ChunkWriter(op.output_uri, opener=op.storage.open_for_write)
             require_numbers(owner, chunk, [c for c in numeric_inputs(model) if c in features])
             require_finite(owner, chunk, features)
             out = score_chunk(
@@ -137,15 +139,15 @@ def batch_predict_stage(op: BatchPredictRequest, context: Any, run: StageRun, ho
     )
     mlflow.log_dict(summary, "batch_predict.json")
     op.log.info("Wrote %d predictions of %s to %s in %.1f s", tally.rows, ref.uri, op.output_uri, seconds)
-    return summary
+    return Verdict(summary)
 
 
 def _on_spark(op: BatchPredictRequest, owner: str, ref: Any, run: StageRun) -> dict[str, Any]:
     """Spark data: ``mlflow.pyfunc.spark_udf`` scores on the cluster and Spark writes ``output_uri``."""
     import mlflow
 
+    from airflow_robust.data.access import spark_frame
     from airflow_robust.data.sources import describe_source, infer_format
-    from airflow_robust.operators._data import spark_frame
     from airflow_robust.registry.flavors import flavor_of
     from airflow_robust.registry.models import load_uri
     from airflow_robust.spark.batch import score_spark
@@ -194,7 +196,7 @@ def _on_spark(op: BatchPredictRequest, owner: str, ref: Any, run: StageRun) -> d
 
 
 def _model_features(op: BatchPredictRequest, model: Any, columns: list[str]) -> tuple[list[str], list[str]]:
-    from airflow_robust.operators._data import model_features
+    from airflow_robust.data.access import model_features
 
     class _Columns:  # model_features reads only .columns
         def __init__(self, names: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""Serving check of a model version, run in a fresh process: ``python -m airflow_robust.registry.serving``.
+"""Serving check of a model version, run in a fresh process: ``python -m airflow_robust.deployment.serving``.
 
 Loads the model through ``mlflow.pyfunc`` (as a serving container would), predicts on its logged
 input example and on a sample of the given data, checks the outputs against the model

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from airflow_robust.registry.policy import Rule, improvement
+from airflow_robust.promotion.policy import Rule, improvement
 from airflow_robust.training.metrics import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,

@@ -9,18 +9,19 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, InvalidParameterError, RobustnessCheckFailed
-from airflow_robust.operators._gate import jsonable
-from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.errors import Failure, classify, never_judged
 from airflow_robust.registry.tags import ROBUSTNESS_RUN_TAG, ROBUSTNESS_STATUS_TAG, gate_tag
+from airflow_robust.requests import DataRequest, SignedRequest
+from airflow_robust.trust.gate import jsonable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.requests import Tracking
     from airflow_robust.robustness.perturbations import Perturbation
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.evidence import ModelBinding
+    from airflow_robust.trust.gate import Verdict
 
 
 class RobustnessRequest(SignedRequest, DataRequest, Protocol):
@@ -66,23 +67,24 @@ class RobustnessRequest(SignedRequest, DataRequest, Protocol):
     def thresholds(self) -> Mapping[str, Any] | str | None: ...
 
 
-def robustness_stage(op: RobustnessRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def evaluate_robustness(op: RobustnessRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Stress the model with perturbations, check the thresholds; the robustness gate's verdict."""
     import mlflow
 
+    from airflow_robust.data.access import load, required_features
     from airflow_robust.data.columns import require_column, require_finite, require_numbers
-    from airflow_robust.operators._data import load, required_features
-    from airflow_robust.operators._gate import conclude
     from airflow_robust.registry.flavors import flavor_of, numeric_inputs
     from airflow_robust.robustness.checks import DEFAULT_THRESHOLDS, normalise
     from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
     from airflow_robust.robustness.scoring import CLASSIFICATION
     from airflow_robust.training.metrics import default_metric
     from airflow_robust.training.tasks import infer_task
+    from airflow_robust.trust.gate import judge
 
     owner = type(op).__name__
     with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
         model, binding = load_model(op.model_uri, owner, hook, tmp)
-    _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
+    _, frame = load(op.storage, owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
     require_column(owner, "target", op.target, list(frame.columns), "a column of the evaluation data")
     frame = frame[frame[op.target].notna()]
     features = required_features(op.features, model, frame, op.target, owner)
@@ -149,14 +151,13 @@ def robustness_stage(op: RobustnessRequest, context: Any, run: StageRun, hook: M
     if binding is not None:
         summary["model_digest"] = binding.digest
         _tag_version(hook, binding, summary, passed, run)
-    return conclude(
+    return judge(
         gate="robustness",
         passed=passed,
         summary=summary,
         reason=reason,
         on_failure=op.on_failure,
         error=RobustnessCheckFailed,
-        context=context,
         log=op.log,
         signer=op.signer(run, hook),
         model=binding,
@@ -187,7 +188,7 @@ def _checks(
     return checks
 
 
-def load_model(model_uri: str, owner: str, hook: MlflowHook, dst: str) -> tuple[Any, ModelBinding | None]:
+def load_model(model_uri: str, owner: str, hook: Tracking, dst: str) -> tuple[Any, ModelBinding | None]:
     """The model behind ``model_uri``, fetched once into ``dst``, and (for a registered version) its binding.
 
     An alias is pinned to its version first, so the verdict names the exact version that was judged.
@@ -289,9 +290,9 @@ def _log(report: Any, figures: dict[str, float | None], checks: dict[str, Any]) 
         mlflow.log_artifact(slices)
 
 
-def _tag_version(hook: MlflowHook, binding: ModelBinding, summary: dict[str, Any], passed: bool, run: StageRun) -> None:
+def _tag_version(hook: Tracking, binding: ModelBinding, summary: dict[str, Any], passed: bool, run: StageRun) -> None:
     """Point the version at this run (its signed verdict); the figures are tagged for people, not trusted."""
-    from airflow_robust.operators._gate import point_version
+    from airflow_robust.trust.gate import point_version
 
     run_url = hook.get_config().run_url(run.experiment_id, run.run_id)
     tags = {ROBUSTNESS_STATUS_TAG: "passed" if passed else "failed", ROBUSTNESS_RUN_TAG: run_url}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.tags import (
     DATA_DIGEST_TAG,
     DATA_URI_TAG,
@@ -19,15 +18,17 @@ from airflow_robust.registry.tags import (
     TRAINING_RUN_ID_TAG,
     TRAINING_RUN_URL_TAG,
 )
+from airflow_robust.requests import DataRequest, SignedRequest
 from airflow_robust.tracking.identity import TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID, TAG_TASK_KEY
+from airflow_robust.trust.gate import Verdict
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow_robust.hooks.mlflow import MlflowHook
-    from airflow_robust.operators._gate import Signer
     from airflow_robust.registry.store import ModelStore
+    from airflow_robust.requests import Tracking
     from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.trust.gate import Signer
 
 
 class TrainRequest(SignedRequest, DataRequest, Protocol):
@@ -70,7 +71,14 @@ class TrainRequest(SignedRequest, DataRequest, Protocol):
     def validation_data(self) -> str | None: ...
 
 
-def reuse_or_train(op: TrainRequest, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def train_model(op: TrainRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Train, log and register a version (or reuse the one an earlier try of this task registered); the
+    model's URI, name and version are also XCom values of their own (``train.output["model_uri"]``)."""
+    summary = _reuse_or_train(op, run, hook)
+    return Verdict(summary, outputs={key: summary[key] for key in ("model_uri", "model_name", "version")})
+
+
+def _reuse_or_train(op: TrainRequest, run: StageRun, hook: Tracking) -> dict[str, Any]:
     """Reuse the version an earlier try registered, else train, log and register."""
     import mlflow
 
@@ -101,21 +109,23 @@ def reuse_or_train(op: TrainRequest, run: StageRun, hook: MlflowHook) -> dict[st
 
 
 def _train_and_register(
-    op: TrainRequest, run: StageRun, hook: MlflowHook, client: ModelStore, config: Any
+    op: TrainRequest, run: StageRun, hook: Tracking, client: ModelStore, config: Any
 ) -> dict[str, Any]:
     import mlflow
 
+    from airflow_robust.data.access import load
     from airflow_robust.data.loaders import frame_digest
-    from airflow_robust.operators._data import load
     from airflow_robust.registry.versions import register_version, upstream_gate_tags
     from airflow_robust.training.fit import TrainingSpec, train
     from airflow_robust.training.record import log_training
 
     owner = type(op).__name__
-    source, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
+    source, frame = load(op.storage, owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
     validation = None
     if op.validation_data:
-        _, validation = load(owner, op.validation_data, data_format=op.data_format, parameter="validation_data")
+        _, validation = load(
+            op.storage, owner, op.validation_data, data_format=op.data_format, parameter="validation_data"
+        )
     spec = TrainingSpec(
         estimator=op.estimator,
         target=op.target,
@@ -208,7 +218,7 @@ def attest_registration(
     """
     import tempfile
 
-    from airflow_robust.operators._gate import bind_version, point_version
+    from airflow_robust.trust.gate import bind_version, point_version
 
     with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
         binding, _ = bind_version(name, version, tmp)

@@ -10,7 +10,6 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import DeploymentRefused
-from airflow_robust.operators._requests import LeaseRequest, SignedRequest, StageRequest
 from airflow_robust.registry.errors import never_judged
 from airflow_robust.registry.tags import (
     DEPLOY_BYPASS_TAG,
@@ -22,12 +21,15 @@ from airflow_robust.registry.tags import (
     gate_tag,
     rollback_tag,
 )
+from airflow_robust.requests import LeaseRequest, SignedRequest, StageRequest
 from airflow_robust.tracking.connectivity import is_unreachable_text
 from airflow_robust.trust.evidence import ModelBinding
+from airflow_robust.trust.gate import Verdict
 
 if TYPE_CHECKING:
-    from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.registry.store import ModelStore
+    from airflow_robust.requests import Tracking
+    from airflow_robust.tracking.identity import StageIdentity
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import Clearance
     from airflow_robust.trust.signing import SigningKey
@@ -83,22 +85,9 @@ class RollbackRequest(StageRequest, LeaseRequest, Protocol):
     def to_version(self) -> str | int | None: ...
 
 
-def _airflow(run: StageRun) -> dict[str, str]:
-    identity = run.identity
-    return {"dag_id": identity.dag_id, "run_id": identity.run_id, "task_id": identity.task_id}
-
-
-def _who(run: StageRun, context: Any = None) -> str:
-    """The Airflow user who triggered this DAG run (authenticated by Airflow), else the task's coordinates.
-
-    The alias history keeps the DAG, run and task beside it (``airflow``): ``who`` names the person.
-    """
-    dag_run = context.get("dag_run") if hasattr(context, "get") else None
-    user = getattr(dag_run, "triggering_user_name", None)
-    return str(user) if user else f"airflow:{run.identity.dag_id}/{run.identity.run_id}/{run.identity.task_id}"
-
-
-def deploy_stage(op: DeployRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def deploy(op: DeployRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Check the version serves, re-verify its promotion and approvals under the lease, move the alias
+    (compare-and-set) and record the move; a deploy event names what moved where."""
     import mlflow
 
     from airflow_robust.registry.lease import held, holder_for
@@ -127,7 +116,7 @@ def deploy_stage(op: DeployRequest, context: Any, run: StageRun, hook: MlflowHoo
         )
     holder = holder_for(run.identity.dag_id, run.identity.run_id)
     with held(client, name, holder, ttl=float(op.lease_ttl), wait=float(op.lease_wait)):
-        entry, clearance = _move(op, client, signer.key, config, run, name, version, digest, context)
+        entry, clearance = _move(op, client, signer.key, config, run, name, version, digest)
     metrics = _training_metrics(client, record)
     summary = {
         "model_name": name,
@@ -141,7 +130,6 @@ def deploy_stage(op: DeployRequest, context: Any, run: StageRun, hook: MlflowHoo
         "serving_check": serving,
         "metrics": metrics,
     }
-    _emit(op, context, {"model_name": name, "version": version, "alias": op.alias, "metrics": metrics})
     mlflow.set_tags({DEPLOY_STATUS_TAG: "deployed", MODEL_NAME_TAG: name, MODEL_VERSION_TAG: version})
     signer.attest(
         "deploy",
@@ -151,7 +139,8 @@ def deploy_stage(op: DeployRequest, context: Any, run: StageRun, hook: MlflowHoo
         facts={"alias": op.alias, "from": summary["previous_version"], "bypass": clearance is None},
     )
     op.log.info("%s@%s -> version %s (was %s)", name, op.alias, version, summary["previous_version"] or "unset")
-    return summary
+    event = {"model_name": name, "version": version, "alias": op.alias, "metrics": metrics}
+    return Verdict(summary, events={"deploy": {"extra": event}})
 
 
 def _digest(name: str, version: str) -> str:
@@ -207,11 +196,10 @@ def _move(
     name: str,
     version: str,
     digest: str,
-    context: Any,
 ) -> tuple[dict[str, Any], Clearance | None]:
     """Under the lease: re-verify everything, compare-and-set the alias, record the move."""
+    from airflow_robust.promotion.review import mark_version
     from airflow_robust.registry.aliases import move_alias, resolve
-    from airflow_robust.registry.review import mark_version
 
     record = client.get_model_version(name, version)  # re-read just before the write
     clearance = _clearance(op, client, key, record, digest) if op.require_approval else None
@@ -231,7 +219,7 @@ def _move(
         action = "deploy"
     else:
         expected = resolve(client, name, op.alias)
-        who = _who(run, context)
+        who = run.identity.who  # the Airflow user who triggered the DAG run, else the task
         why = op.reason or "deploy without the promotion gate (require_approval=False)"
         extra = {"deploy_run": run.run_id, "bypass": "require_approval=False: no gate evidence was checked"}
         extra["model_digest"] = digest
@@ -245,7 +233,7 @@ def _move(
         action=action,
         who=who,
         why=why,
-        airflow=_airflow(run),
+        airflow=run.identity.airflow,
         artifact_root=config.artifact_root,
         extra=extra,
     )
@@ -264,18 +252,16 @@ def _move(
         version,
         f"deployed to @{op.alias} (was {entry.get('from') or 'unset'})"
         + (" WITHOUT the promotion gate (require_approval=False)" if clearance is None else f"; approved by {who}")
-        + _undo(op, client, name),
+        + _undo(op, client, name, run.identity),
     )
     return entry, clearance
 
 
-def _undo(op: DeployRequest, client: ModelStore, name: str) -> str:
+def _undo(op: DeployRequest, client: ModelStore, name: str, identity: StageIdentity) -> str:
     """With ``rollback_dag_id``: point the registered model at the DAG that undoes this move (tags, and the text)."""
     if not op.rollback_dag_id:
         return ""
-    from airflow_robust.operators._edge import airflow_ui_url
-
-    url = airflow_ui_url("dags", op.rollback_dag_id)
+    url = identity.ui_url("dags", op.rollback_dag_id)
     client.set_registered_model_tag(name, rollback_tag(op.alias, "dag"), op.rollback_dag_id)
     if url:
         client.set_registered_model_tag(name, rollback_tag(op.alias, "url"), url)
@@ -285,12 +271,12 @@ def _undo(op: DeployRequest, client: ModelStore, name: str) -> str:
 
 def _serving_check(op: DeployRequest, owner: str, name: str, version: str, digest: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, "-m", "airflow_robust.registry.serving", f"models:/{name}/{version}"]
+        args = [sys.executable, "-m", "airflow_robust.deployment.serving", f"models:/{name}/{version}"]
         args += ["--digest", digest]
         if op.sample_data:
-            from airflow_robust.operators._data import load
+            from airflow_robust.data.access import load
 
-            _, frame = load(owner, op.sample_data, parameter="sample_data")
+            _, frame = load(op.storage, owner, op.sample_data, parameter="sample_data")
             sample = os.path.join(tmp, "sample.parquet")
             frame.head(int(op.sample_rows)).to_parquet(sample, index=False)
             args += ["--sample", sample]
@@ -313,20 +299,12 @@ def _training_metrics(client: ModelStore, record: Any) -> dict[str, float]:
         return {}
 
 
-def _emit(op: Any, context: Any, extra: dict[str, Any]) -> None:
-    events = context.get("outlet_events") if hasattr(context, "get") else None
-    if events is None:
-        return
-    for outlet in op.outlets or []:
-        if getattr(outlet, "uri", "").startswith("x-airflow-robust://deploy/"):
-            events[outlet].extra = extra
-
-
-def rollback_stage(op: RollbackRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def rollback(op: RollbackRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Point the alias back (at ``previous_<alias>`` or ``op.to_version``) under the lease and record it."""
     import mlflow
 
+    from airflow_robust.deployment.rollback import roll_back
     from airflow_robust.registry.lease import held, holder_for
-    from airflow_robust.registry.rollback import roll_back
     from airflow_robust.registry.versions import get_version, require_model
 
     client = hook.get_client()
@@ -341,18 +319,18 @@ def rollback_stage(op: RollbackRequest, context: Any, run: StageRun, hook: Mlflo
             name=name,
             alias=op.alias,
             to_version=None if op.to_version is None else str(op.to_version),
-            who=_who(run, context),
+            who=run.identity.who,
             why=op.reason,
-            airflow=_airflow(run),
+            airflow=run.identity.airflow,
             artifact_root=hook.get_config().artifact_root,
         )
     if outcome["action"] == "noop":
         op.log.info("%s@%s already points at version %s; nothing to do.", name, op.alias, outcome["version"])
         noop: dict[str, Any] = {"model_name": name, "alias": op.alias, "version": outcome["version"], "action": "noop"}
         mlflow.log_dict(noop, "decision.json")
-        return noop
+        return Verdict(noop)
     target, current = outcome["version"], outcome["previous_version"]
-    from airflow_robust.registry.review import mark_version
+    from airflow_robust.promotion.review import mark_version
 
     if current is not None:
         mark_version(client, name, current, f"rolled back: @{op.alias} moved to version {target} ({op.reason})")
@@ -365,7 +343,7 @@ def rollback_stage(op: RollbackRequest, context: Any, run: StageRun, hook: Mlflo
         "action": "rollback",
         "history_entry": {k: v for k, v in outcome["entry"].items() if isinstance(v, (str, int, float))},
     }
-    _emit(op, context, {"model_name": name, "version": target, "alias": op.alias, "rolled_back_from": current})
     mlflow.log_dict(summary, "decision.json")
     mlflow.set_tags({ROLLBACK_STATUS_TAG: "done", MODEL_NAME_TAG: name})
-    return summary
+    event = {"model_name": name, "version": target, "alias": op.alias, "rolled_back_from": current}
+    return Verdict(summary, events={"deploy": {"extra": event}})

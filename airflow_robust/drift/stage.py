@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import ConfigurationError, DriftDetected, InvalidParameterError
-from airflow_robust.operators._gate import jsonable
-from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.tags import (
     MONITOR_DRIFT_SHARE_TAG,
     MONITOR_DRIFT_TAG,
@@ -22,16 +20,20 @@ from airflow_robust.registry.tags import (
     MONITOR_TIME_TAG,
     PROFILE_RUN_ID_TAG,
 )
+from airflow_robust.requests import DataRequest, SignedRequest
+from airflow_robust.trust.gate import jsonable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from airflow_robust.data.access import Storage
     from airflow_robust.drift.monitor import MonitorResult
     from airflow_robust.drift.profile import ReferenceProfile
-    from airflow_robust.hooks.mlflow import MlflowHook
     from airflow_robust.registry.models import ModelRef
     from airflow_robust.registry.store import ModelStore
+    from airflow_robust.requests import Tracking
     from airflow_robust.tracking.runs import StageRun
+    from airflow_robust.trust.gate import Verdict
 
 
 class MonitorRequest(SignedRequest, DataRequest, Protocol):
@@ -105,12 +107,14 @@ class Reference:
     label: str
 
 
-def monitor_stage(op: MonitorRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def monitor_drift(op: MonitorRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Compare the current data (and the model's view of it) with the reference profile; the monitor gate's
+    verdict, with a retraining event on drift when ``on_drift="trigger"`` and a rollback on performance loss."""
 
+    from airflow_robust.data.access import stream
     from airflow_robust.drift.detect import monitored_columns
     from airflow_robust.drift.monitor import MonitorSpec, monitor
-    from airflow_robust.operators._data import stream
-    from airflow_robust.operators._gate import conclude
+    from airflow_robust.trust.gate import judge
 
     owner = type(op).__name__
     client = hook.get_client()
@@ -143,6 +147,7 @@ def monitor_stage(op: MonitorRequest, context: Any, run: StageRun, hook: MlflowH
     started = time.perf_counter()
     pushed = _pushdown(op, owner, profile, spec, scoring=model is not None)
     chunks = stream(
+        op.storage,
         owner,
         op.current,
         conn_id=op.conn_id,
@@ -155,7 +160,7 @@ def monitor_stage(op: MonitorRequest, context: Any, run: StageRun, hook: MlflowH
 
         chunks = _numbers_checked(chunks, owner, [c for c in numeric_inputs(model) if c in (features or [])])
     predictions = (
-        stream(owner, op.predictions, chunk_rows=int(op.chunk_rows), parameter="predictions")
+        stream(op.storage, owner, op.predictions, chunk_rows=int(op.chunk_rows), parameter="predictions")
         if op.predictions
         else None
     )
@@ -188,18 +193,19 @@ def monitor_stage(op: MonitorRequest, context: Any, run: StageRun, hook: MlflowH
         summary["rollback"] = _rollback(op, client, reference, run, config.artifact_root, summary["reason"])
     if result.drift and op.on_drift == "trigger":
         summary["retrain_asset"] = op.retrain_asset
-        _emit_retrain(op, context, summary)
-    return conclude(
+    verdict = judge(
         gate="monitor",
         passed=not result.drift,
         summary=summary,
         reason=summary["reason"],
         on_failure="warn" if op.on_drift in ("warn", "trigger") else op.on_drift,
         error=DriftDetected,
-        context=context,
         log=op.log,
         signer=op.signer(run, hook),
     )
+    if result.drift and op.on_drift == "trigger" and op.retrain_asset:
+        verdict.events["retrain"] = _retrain_event(op, summary)
+    return verdict
 
 
 def _pushdown(op: MonitorRequest, owner: str, profile: Any, spec: Any, *, scoring: bool) -> Any:
@@ -211,7 +217,6 @@ def _pushdown(op: MonitorRequest, owner: str, profile: Any, spec: Any, *, scorin
     """
     from airflow_robust.data.sources import describe_source
     from airflow_robust.drift.sql import accumulate_sql, columns_of, pushdown_supported
-    from airflow_robust.operators._data import sql_engine
 
     try:
         source = describe_source(op.current, conn_id=op.conn_id, data_format=op.data_format)
@@ -222,7 +227,7 @@ def _pushdown(op: MonitorRequest, owner: str, profile: Any, spec: Any, *, scorin
         return _on_spark(op, owner, source, profile, [*spec.columns, *target], spec.keep_rows, scoring)
     if scoring or source.kind != "sql" or not op.conn_id:
         return None
-    engine = sql_engine(op.conn_id)
+    engine = op.storage.sql_engine(op.conn_id)
     if not pushdown_supported(engine):
         op.log.info("%s has no pushdown support here (PostgreSQL only): streaming the rows", engine.dialect.name)
         return None
@@ -267,8 +272,8 @@ def _pushdown(op: MonitorRequest, owner: str, profile: Any, spec: Any, *, scorin
 def _on_spark(
     op: MonitorRequest, owner: str, source: Any, profile: Any, columns: list[str], keep_rows: int, scoring: bool
 ) -> Any:
+    from airflow_robust.data.access import spark_frame
     from airflow_robust.exceptions import EmptyDataError
-    from airflow_robust.operators._data import spark_frame
     from airflow_robust.spark.drift import accumulate_spark
 
     if scoring:
@@ -326,13 +331,13 @@ def _reference(op: MonitorRequest, client: ModelStore, owner: str) -> Reference:
             raise
         return Reference(ReferenceProfile.from_dict(raw), ref, f"{ref.uri} (from {value})")
     if value.split("?", 1)[0].lower().endswith(".json") and not value.lower().endswith(".jsonl"):
-        return Reference(_profile_file(value, owner), None, value)
-    from airflow_robust.operators._data import load
+        return Reference(_profile_file(op.storage, value, owner), None, value)
+    from airflow_robust.data.access import load
 
     pushed = _reference_in_database(op, value)
     if pushed is not None:
         return Reference(pushed, None, value)
-    _, frame = load(owner, value, conn_id=op.reference_conn_id, parameter="reference")
+    _, frame = load(op.storage, owner, value, conn_id=op.reference_conn_id, parameter="reference")
     profile = build_profile(frame, target=op.target if op.target in frame.columns else None, sample_limit=len(frame))
     return Reference(profile, None, value)
 
@@ -341,7 +346,6 @@ def _reference_in_database(op: MonitorRequest, value: str) -> Any:
     """A SQL reference profiled by aggregate queries in PostgreSQL, or ``None`` to load it."""
     from airflow_robust.data.sources import describe_source
     from airflow_robust.drift.sql import profile_sql, pushdown_supported
-    from airflow_robust.operators._data import sql_engine
 
     try:
         source = describe_source(value, conn_id=op.reference_conn_id)
@@ -349,7 +353,7 @@ def _reference_in_database(op: MonitorRequest, value: str) -> Any:
         return None
     if source.kind != "sql" or not op.reference_conn_id:
         return None
-    engine = sql_engine(op.reference_conn_id)
+    engine = op.storage.sql_engine(op.reference_conn_id)
     if not pushdown_supported(engine):
         return None
     profile = profile_sql(engine, source.location, is_table=source.is_table)  # raw values kept up to 5,000 rows
@@ -358,12 +362,11 @@ def _reference_in_database(op: MonitorRequest, value: str) -> Any:
     return profile
 
 
-def _profile_file(uri: str, owner: str) -> ReferenceProfile:
+def _profile_file(storage: Storage, uri: str, owner: str) -> ReferenceProfile:
     import json
 
     from airflow_robust.data.loaders import local_path
     from airflow_robust.drift.profile import ReferenceProfile
-    from airflow_robust.operators._data import open_for_read
 
     try:
         path = local_path(uri)
@@ -371,7 +374,7 @@ def _profile_file(uri: str, owner: str) -> ReferenceProfile:
             with open(path, "rb") as handle:
                 raw = json.load(handle)
         else:
-            with open_for_read(uri) as handle:
+            with storage.open_for_read(uri) as handle:
                 raw = json.load(handle)
         return ReferenceProfile.from_dict(raw)
     except (OSError, ValueError, KeyError, TypeError) as err:
@@ -490,9 +493,9 @@ def _tag_version(client: ModelStore, ref: ModelRef, result: MonitorResult, run_u
 def _rollback(
     op: MonitorRequest, client: ModelStore, reference: Reference, run: StageRun, artifact_root: str | None, why: str
 ) -> dict[str, Any]:
+    from airflow_robust.deployment.rollback import roll_back
     from airflow_robust.registry.lease import held, holder_for
     from airflow_robust.registry.models import parse_model_uri
-    from airflow_robust.registry.rollback import roll_back
 
     assert reference.model is not None
     name, _, alias = parse_model_uri(op.reference)
@@ -512,12 +515,8 @@ def _rollback(
     return {"action": outcome["action"], "version": outcome["version"], "from": outcome.get("previous_version")}
 
 
-def _emit_retrain(op: MonitorRequest, context: Any, summary: dict[str, Any]) -> None:
-    events = context.get("outlet_events") if hasattr(context, "get") else None
-    if events is None or not op.retrain_asset:
-        return
-    from airflow.sdk import Asset, AssetAlias
-
+def _retrain_event(op: MonitorRequest, summary: dict[str, Any]) -> dict[str, Any]:
+    """The event on ``op.retrain_asset`` (through its ``AssetAlias``) that triggers retraining."""
     extra = {
         "reason": summary["reason"][:2000],
         "drifted_columns": summary["drifted_columns"],
@@ -527,5 +526,4 @@ def _emit_retrain(op: MonitorRequest, context: Any, summary: dict[str, Any]) -> 
         "monitor_run_id": summary["run_id"],
     }
     alias = getattr(op, "retrain_alias", None) or f"airflow-robust-retrain:{op.retrain_asset}"
-    events[AssetAlias(alias)].add(Asset(op.retrain_asset), extra=extra)
-    op.log.info("Drift: emitted an event on %s (drifted: %s)", op.retrain_asset, summary["drifted_columns"])
+    return {"asset": op.retrain_asset, "alias": alias, "extra": extra}

@@ -9,15 +9,16 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import DataValidationFailed, InvalidParameterError
-from airflow_robust.operators._requests import DataRequest, SignedRequest
 from airflow_robust.registry.tags import VALIDATION_STATUS_TAG, VALIDATION_SUCCESS_PERCENT_TAG
+from airflow_robust.requests import DataRequest, SignedRequest
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.requests import Tracking
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.evidence import ModelBinding
+    from airflow_robust.trust.gate import Verdict
     from airflow_robust.validation.spec import ExpectationSpec
 
 
@@ -64,11 +65,12 @@ class ValidationRequest(SignedRequest, DataRequest, Protocol):
     def suite_name(self) -> str | None: ...
 
 
-def validate_stage(op: ValidationRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def validate(op: ValidationRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Validate ``op.data`` against its expectations (GX) where the data lives; the validation gate's verdict."""
     import mlflow
 
     from airflow_robust.data.sources import describe_source
-    from airflow_robust.operators._gate import conclude, point_version
+    from airflow_robust.trust.gate import judge, point_version
     from airflow_robust.validation.engine import safe_name
     from airflow_robust.validation.spec import suite_document
 
@@ -105,14 +107,13 @@ def validate_stage(op: ValidationRequest, context: Any, run: StageRun, hook: Mlf
         point_version(
             hook.get_client(), binding, "validation", run.run_id, {VALIDATION_STATUS_TAG: _status(op, passed)}
         )
-    return conclude(
+    return judge(
         gate="validation",
         passed=passed,
         summary=summary,
         reason=reason,
         on_failure=op.on_failure,
         error=DataValidationFailed,
-        context=context,
         log=op.log,
         signer=op.signer(run, hook),
         model=binding,
@@ -123,14 +124,14 @@ def validate_stage(op: ValidationRequest, context: Any, run: StageRun, hook: Mlf
 def resolve_specs(op: ValidationRequest, owner: str) -> list[ExpectationSpec]:
     import mlflow
 
-    from airflow_robust.operators._data import load
+    from airflow_robust.data.access import load
     from airflow_robust.validation.reference import build_reference_suite
     from airflow_robust.validation.spec import parse_document, parse_expectations, suite_document
 
     if op.expectations:
         return parse_expectations(op.expectations, owner)
     if op.suite_from_reference:
-        _, reference = load(owner, op.suite_from_reference, parameter="suite_from_reference")
+        _, reference = load(op.storage, owner, op.suite_from_reference, parameter="suite_from_reference")
         specs = build_reference_suite(reference, tolerance=float(op.reference_tolerance))
         mlflow.log_dict(suite_document(specs, "reference_suite"), "reference_suite.json")
         return specs
@@ -168,15 +169,15 @@ def _validate_frame(
 ) -> tuple[dict[str, Any], bool, str]:
     import mlflow
 
+    from airflow_robust.data.access import check_output_uri, load
     from airflow_robust.data.loaders import frame_digest
-    from airflow_robust.operators._data import check_output_uri, load
     from airflow_robust.validation.engine import validate_frame
 
     if op.quarantine_uri:
         check_output_uri(owner, "quarantine_uri", op.quarantine_uri, {"data": op.data})
     if op.clean_uri:
         check_output_uri(owner, "clean_uri", op.clean_uri, {"data": op.data, "quarantine_uri": op.quarantine_uri})
-    _, frame = load(owner, op.data, conn_id=op.conn_id, data_format=op.data_format, allow_empty=True)
+    _, frame = load(op.storage, owner, op.data, conn_id=op.conn_id, data_format=op.data_format, allow_empty=True)
     if frame.empty and not op.allow_empty:
         return _empty_summary(), False, f"the data at {source.display} has no rows (allow_empty=False)"
     outcome = validate_frame(frame, specs, name=name, docs_dir=docs_dir)
@@ -202,11 +203,10 @@ def _validate_sql(
 ) -> tuple[dict[str, Any], bool, str]:
     import sqlalchemy as sa
 
-    from airflow_robust.operators._data import sql_engine
     from airflow_robust.validation.engine import validate_sql
 
     _refuse_row_outputs(op, owner, "SQL data", "validation runs inside the database")
-    engine = sql_engine(str(op.conn_id))
+    engine = op.storage.sql_engine(str(op.conn_id))
     relation = source.location if not source.is_table else None
     with engine.connect() as connection:
         count_sql = f"SELECT COUNT(*) FROM ({relation}) AS q" if relation else f"SELECT COUNT(*) FROM {source.location}"
@@ -226,7 +226,7 @@ def _validate_spark(
     op: ValidationRequest, owner: str, source: Any, specs: list[ExpectationSpec], name: str, docs_dir: str
 ) -> tuple[dict[str, Any], bool, str]:
     """GX's Spark data source evaluates the expectations on the cluster; only results come back."""
-    from airflow_robust.operators._data import spark_frame
+    from airflow_robust.data.access import spark_frame
     from airflow_robust.validation.engine import validate_spark
 
     _refuse_row_outputs(op, owner, "Spark data", "validation runs on the cluster")
@@ -244,14 +244,13 @@ def _quarantine(op: ValidationRequest, frame: Any, outcome: Any) -> tuple[Any, A
     if not (op.quarantine_uri or op.clean_uri):
         return None, None
     from airflow_robust.data.writers import write_frame
-    from airflow_robust.operators._data import open_for_write
     from airflow_robust.validation.quarantine import split_rows
 
     quarantined, clean = split_rows(frame, outcome.outcomes)
     if op.quarantine_uri:
-        write_frame(quarantined, op.quarantine_uri, opener=open_for_write)
+        write_frame(quarantined, op.quarantine_uri, opener=op.storage.open_for_write)
     if op.clean_uri:
-        write_frame(clean, op.clean_uri, opener=open_for_write)
+        write_frame(clean, op.clean_uri, opener=op.storage.open_for_write)
     op.log.info("Quarantined %d rows, %d clean rows", len(quarantined), len(clean))
     return quarantined, clean
 
@@ -385,8 +384,8 @@ def _bind_model_version(op: ValidationRequest) -> ModelBinding | None:
     """With ``model_name`` and ``model_version``: that version and the digest of its files, else ``None``."""
     if not (op.model_name and op.model_version):
         return None
-    from airflow_robust.operators._gate import bind_version
     from airflow_robust.registry.errors import never_judged
+    from airflow_robust.trust.gate import bind_version
 
     with tempfile.TemporaryDirectory() as tmp:
         try:

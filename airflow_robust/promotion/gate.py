@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_robust.exceptions import PromotionRejected
-from airflow_robust.operators._gate import jsonable
-from airflow_robust.operators._requests import DataRequest, LeaseRequest, SignedRequest
 from airflow_robust.registry.errors import never_judged
 from airflow_robust.registry.tags import (
     APPROVAL_TAG,
@@ -24,17 +22,20 @@ from airflow_robust.registry.tags import (
     ROBUSTNESS_RUN_ID_TAG,
 )
 from airflow_robust.registry.versions import get_version
+from airflow_robust.requests import DataRequest, LeaseRequest, SignedRequest
 from airflow_robust.trust.evidence import ModelBinding
+from airflow_robust.trust.gate import jsonable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.promotion.policy import Rule
     from airflow_robust.registry.models import FetchedModel
-    from airflow_robust.registry.policy import Rule
     from airflow_robust.registry.store import ModelStore
+    from airflow_robust.requests import Tracking
     from airflow_robust.tracking.runs import StageRun
     from airflow_robust.trust.chain import GateVerdict
+    from airflow_robust.trust.gate import Verdict
     from airflow_robust.trust.signing import SigningKey
 
 
@@ -67,9 +68,6 @@ class PromotionRequest(SignedRequest, DataRequest, LeaseRequest, Protocol):
 
     @property
     def features(self) -> Sequence[str] | None: ...
-
-    @property
-    def notifiers(self) -> Any: ...
 
     @property
     def notify_on(self) -> Sequence[str]: ...
@@ -110,16 +108,18 @@ class Scores:
     same_predictions: bool | None = None
 
 
-def promotion_stage(op: PromotionRequest, context: Any, run: StageRun, hook: MlflowHook) -> dict[str, Any]:
+def promote(op: PromotionRequest, run: StageRun, hook: Tracking) -> Verdict:
+    """Score the candidate against the champion on the same data, verify its gates, decide by ``op.rules``,
+    record the decision on the version (signed, for review) and return the promotion gate's verdict."""
     import os
     import tempfile
 
     import mlflow
 
-    from airflow_robust.operators._gate import conclude
+    from airflow_robust.promotion.policy import decide, parse_rules
     from airflow_robust.registry.aliases import resolve
     from airflow_robust.registry.lease import acquire, holder_for, release
-    from airflow_robust.registry.policy import decide, parse_rules
+    from airflow_robust.trust.gate import judge
 
     owner = type(op).__name__
     client = hook.get_client()
@@ -188,9 +188,8 @@ def promotion_stage(op: PromotionRequest, context: Any, run: StageRun, hook: Mlf
     finally:
         if not keep_lease:
             release(client, lease)
-    if outcome in op.notify_on and op.notifiers:
-        from airflow_robust.operators._notify import as_list, notify
-
+    review = None
+    if outcome in op.notify_on:
         review = {
             "model": name,
             "version": candidate,
@@ -202,18 +201,13 @@ def promotion_stage(op: PromotionRequest, context: Any, run: StageRun, hook: Mlf
             "run_url": run_url,
             "airflow_url": None,
         }
-        errors = notify(as_list(op.notifiers), context, review, op.log)
-        summary["notified"] = not errors
-        if errors:
-            summary["notify_errors"] = errors
-    return conclude(
+    verdict = judge(
         gate="promotion",
         passed=decision.promotable,
         summary=summary,
         reason=f"{outcome}: {decision.reason}",
         on_failure=op.on_failure,
         error=PromotionRejected,
-        context=context,
         log=op.log,
         signer=signer,
         model=None if fetched is None else ModelBinding(name, candidate, fetched.digest),
@@ -230,8 +224,10 @@ def promotion_stage(op: PromotionRequest, context: Any, run: StageRun, hook: Mlf
                 "data_digest",
             )
         }
-        | {"champion_before": champion, "triggered_by": _triggered_by(context)},
+        | {"champion_before": champion, "triggered_by": identity.triggering_user},
     )
+    verdict.review = review
+    return verdict
 
 
 def _fetch(name: str, version: str, dst: str) -> tuple[FetchedModel | None, str | None]:
@@ -286,12 +282,6 @@ def _missing_gate_hint(gate: str) -> str:
     return f" ({where}, or leave {gate!r} out of required_gates)"
 
 
-def _triggered_by(context: Any) -> str | None:
-    dag_run = context.get("dag_run") if hasattr(context, "get") else None
-    user = getattr(dag_run, "triggering_user_name", None)
-    return str(user) if user else None
-
-
 def _scores(
     op: PromotionRequest,
     client: ModelStore,
@@ -312,15 +302,20 @@ def _scores(
         return scores
     import os
 
+    from airflow_robust.data.access import load
     from airflow_robust.data.columns import require_column, require_finite
     from airflow_robust.data.loaders import frame_digest
-    from airflow_robust.operators._data import load
-    from airflow_robust.registry.compare import metrics_for, paired_bootstrap, predict, same_predictions
+    from airflow_robust.promotion.compare import metrics_for, paired_bootstrap, predict, same_predictions
     from airflow_robust.training.tasks import infer_task
 
     assert op.evaluation_data is not None and op.target is not None
     source, frame = load(
-        owner, op.evaluation_data, conn_id=op.conn_id, data_format=op.data_format, parameter="evaluation_data"
+        op.storage,
+        owner,
+        op.evaluation_data,
+        conn_id=op.conn_id,
+        data_format=op.data_format,
+        parameter="evaluation_data",
     )
     require_column(owner, "target", op.target, list(frame.columns), "a column of evaluation_data")
     frame = frame[frame[op.target].notna()].reset_index(drop=True)
@@ -396,7 +391,7 @@ def _load_local(path: str) -> Any:
 
 
 def _features(op: PromotionRequest, model: Any, frame: Any) -> list[str]:
-    from airflow_robust.operators._data import model_features
+    from airflow_robust.data.access import model_features
 
     names, missing = model_features(op.features, model, frame, str(op.target))
     if missing:
@@ -459,7 +454,7 @@ def _record_on_version(
     if outcome == "promoted":
         tags[f"{APPROVAL_TAG}.by"] = "airflow-robust (approval='auto')"
     if op.write_description:
-        from airflow_robust.registry.review import REVIEW_MARK, with_status
+        from airflow_robust.promotion.review import REVIEW_MARK, with_status
 
         head = (record.description or "").split(REVIEW_MARK)[0].rstrip()
         text = (head + "\n\n" if head else "") + REVIEW_MARK + "\n" + review_markdown(summary, reason, config)
@@ -484,7 +479,7 @@ def _decide_line(op: PromotionRequest, summary: dict[str, Any], identity: Any) -
     champion = summary.get("champion_version")
     against = f" (now version {champion})" if champion else " (no champion yet)"
     where = "under *Required Actions* of the waiting Airflow task"
-    dag_run = _airflow_dag_run_url(identity)
+    dag_run = identity.dag_run_url
     if dag_run:
         where += f" ([open the DAG run]({dag_run}))"
     return (
@@ -492,13 +487,6 @@ def _decide_line(op: PromotionRequest, summary: dict[str, Any], identity: Any) -
         f"@{op.champion_alias}{against}? Approve or reject {where}, or, where the DAG waits on this page, "
         "set the tag robust.approval to approved or rejected"
     )
-
-
-def _airflow_dag_run_url(identity: Any) -> str | None:
-    """``{[api] base_url}/dags/<dag>/runs/<run>``, when Airflow's base URL is configured."""
-    from airflow_robust.operators._edge import airflow_ui_url
-
-    return airflow_ui_url("dags", identity.dag_id, "runs", identity.run_id)
 
 
 def _plots(op: PromotionRequest, client: ModelStore, summary: dict[str, Any], scores: Scores) -> dict[str, str]:
@@ -641,7 +629,7 @@ def review_markdown(summary: dict[str, Any], reason: str, config: Any) -> str:
             "deploy re-verifies them).",
         ]
     if summary["decision"] == "pending_approval":
-        from airflow_robust.registry.review import INSTRUCTIONS_END, INSTRUCTIONS_START
+        from airflow_robust.promotion.review import INSTRUCTIONS_END, INSTRUCTIONS_START
 
         lines += [
             "",

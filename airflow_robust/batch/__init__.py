@@ -1,0 +1,1 @@
+"""Batch scoring with a registered model, pinned to one version (Airflow-free)."""

@@ -1,0 +1,1 @@
+"""Deployment: the serving check, the compare-and-set alias move, rollback (Airflow-free)."""
