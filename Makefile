@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test check browser jre lint typecheck pytest ui airflow-ui bench lock clean
+.PHONY: help venv demo test check docs browser jre lint typecheck pytest ui airflow-ui bench lock clean
 
 help:
 	@echo "make demo   - create .venv, install from uv.lock, run the example DAG end to end"
@@ -21,6 +21,7 @@ help:
 	@echo "make check  - lint, type check and the fast tests (domain logic, house rules): about a minute"
 	@echo "make ui     - MLflow UI on http://127.0.0.1:5000 for the demo's tracking store"
 	@echo "make airflow-ui - Airflow (standalone) on http://127.0.0.1:8080 with the demo's DAGs"
+	@echo "make docs   - build the documentation site (docs/, one page per operator) into .site/"
 	@echo "make bench  - run the benchmarks in bench/"
 
 $(UV):
@@ -83,6 +84,9 @@ check: venv
 	$(MAKE) lint typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(FAST_TESTS) $(PYTEST_ARGS)
 
+docs: venv
+	$(BIN)/mkdocs build --strict
+
 ui: venv
 	@mkdir -p $(MLFLOW_DIR)/artifacts
 	@echo "MLflow UI: http://127.0.0.1:5000  (Ctrl-C to stop)"
@@ -106,4 +110,4 @@ bench: venv $(BENCH_EVIDENTLY)/bin/python
 	AIRFLOW_ROBUST_BENCH_PG=$(AIRFLOW_ROBUST_BENCH_PG) $(BIN)/python bench/drift.py
 
 clean:
-	rm -rf $(VENV) .uv .bench $(AIRFLOW_HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .uv .bench .site $(AIRFLOW_HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

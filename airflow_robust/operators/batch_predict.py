@@ -36,7 +36,8 @@ class BatchPredictOperator(RobustBaseOperator):
     :param features: feature columns; default the model's own (``feature_names_in_``).
     :param probabilities: write class probabilities; default ``True``.
     :param chunk_rows: rows per chunk; default ``100_000``.
-    :param conn_id: connection for SQL ``data``. :param data_format: when the suffix does not tell.
+    :param conn_id: connection for SQL ``data``.
+    :param data_format: when the suffix does not tell.
 
     Returns (XCom) ``model_uri`` (pinned), ``model_name``, ``version``, ``alias``, ``output_uri``,
     ``rows``, ``chunks``, ``columns`` and ``prediction_counts`` (classifiers) or

@@ -31,7 +31,8 @@ def deployment_asset(model_name: str) -> Any:
 class DeployModelOperator(LeasedOperator):
     """Check a version for serving in a fresh process, then move ``alias`` to it with compare-and-set.
 
-    :param model_name: registered model name. :param version: the version (templated).
+    :param model_name: registered model name.
+    :param version: the version (templated).
     :param alias: default ``"champion"``.
     :param sample_data: optional data URI whose first ``sample_rows`` rows are scored in the check.
     :param sample_rows: default ``200``.
@@ -120,7 +121,8 @@ class DeployModelOperator(LeasedOperator):
 class RollbackModelOperator(LeasedOperator):
     """Move ``alias`` back to ``previous_<alias>`` (or ``to_version``); running it twice is harmless.
 
-    :param model_name: registered model name. :param alias: default ``"champion"``.
+    :param model_name: registered model name.
+    :param alias: default ``"champion"``.
     :param to_version: roll back to this version instead of ``previous_<alias>``.
     :param reason: recorded in the alias history (required in spirit: say why).
     :param lease_ttl: seconds the model's promotion lease lives while this task holds it.

@@ -45,7 +45,8 @@ class MonitorDriftOperator(RobustBaseOperator):
     :param target: label column; default the profile's. When present in ``current``: target drift
         and measured performance.
     :param method: ``"auto"`` (Evidently's defaults) or one of ks, chi2, ztest, psi, jensenshannon,
-        wasserstein, hellinger. :param column_methods: per-column overrides.
+        wasserstein, hellinger.
+    :param column_methods: per-column overrides.
     :param thresholds: method -> threshold (p-value for ks/chi2/ztest, distance otherwise).
     :param drift_share: share of drifted columns that makes the dataset drift; default ``0.5``.
     :param predictions: URI of predictions (e.g. BatchPredictOperator's output, with ``prediction``

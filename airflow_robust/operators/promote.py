@@ -60,7 +60,8 @@ class PromoteModelOperator(LeasedOperator):
     :param bootstrap_resamples: paired bootstrap resamples of each compared metric (0 = off).
     :param confidence: bootstrap confidence level; default ``0.95``.
     :param seed: bootstrap seed; default ``42``.
-    :param champion_alias: default ``"champion"``. :param challenger_alias: default ``"challenger"``.
+    :param champion_alias: default ``"champion"``.
+    :param challenger_alias: default ``"challenger"``.
     :param on_failure: ``"fail"`` (default), ``"skip"`` or ``"warn"`` when the decision is "rejected".
     :param lease_ttl: seconds a promotion lease lives (auto approval keeps it until deploy); 1800.
     :param lease_wait: seconds to wait in the task for the lease before rescheduling it (no worker slot is
@@ -73,7 +74,8 @@ class PromoteModelOperator(LeasedOperator):
         evidence table, links); default ``True``. ``False`` leaves the description to you (tags are still set).
     :param notifiers: Airflow notifiers (``BaseNotifier``: Slack, SMTP, your own) told of the decision, with
         ``airflow_robust.mlflow_url`` (the version page) and the rest of :mod:`airflow_robust.operators._notify`
-        in their template context. :param notify_on: decisions that notify; default ``("pending_approval",)``.
+        in their template context.
+    :param notify_on: decisions that notify; default ``("pending_approval",)``.
 
     Returns (XCom) ``decision`` (``promoted`` | ``pending_approval`` | ``rejected``), ``checks``,
     ``champion_version``, ``candidate_version``, ``rubber_stamp``, ``data_digest``, ``run_id``.

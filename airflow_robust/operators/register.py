@@ -43,7 +43,8 @@ class RegisterModelOperator(RobustBaseOperator):
     :param target: with ``training_data``, its label column: a drift reference profile of the data is stored
         (``MonitorDriftOperator(reference="models:/<name>@champion")`` then works for this version).
     :param features: the feature columns of ``training_data`` (default: every column but ``target``).
-    :param conn_id: connection for SQL ``training_data``. :param data_format: override the format by suffix.
+    :param conn_id: connection for SQL ``training_data``.
+    :param data_format: override the format by suffix.
 
     Returns (XCom) ``model_uri`` (``models:/<name>/<version>``), ``model_name``, ``version``,
     ``model_digest``, ``run_id``, ``gate_runs``, ``data_digest``.

@@ -34,7 +34,8 @@ _USERS = Constraint(
 class ModelReviewOperator(ApprovalOperator):
     """Ask a person to approve or reject ``model_name`` version ``version`` (a pending promotion).
 
-    :param model_name: registered model name. :param version: the version under review (templated).
+    :param model_name: registered model name.
+    :param version: the version under review (templated).
     :param separation_of_duties: the person who triggered the DAG run may not approve it; default ``True``.
     :param assigned_users: Airflow users who may respond (``[{"id": "bob", "name": "bob"}]``); default: anyone
         with access to the DAG. For an N-of-M quorum give N review tasks the same M users and
@@ -45,7 +46,8 @@ class ModelReviewOperator(ApprovalOperator):
     :param notifiers: Airflow notifiers told when the review is requested (e.g. Slack, SMTP); their templates
         see ``airflow_robust`` (``model``, ``version``, ``reason``, ``mlflow_url``, ``airflow_url``: the
         Required Actions page where the reviewer answers).
-    :param mlflow_conn_id: default ``mlflow_default``. :param signing_conn_id: default ``airflow_robust_signing``.
+    :param mlflow_conn_id: default ``mlflow_default``.
+    :param signing_conn_id: default ``airflow_robust_signing``.
 
     The body shows the promotion's decision as signed by the promotion gate (not the editable MLflow
     description). Approve: the decision is signed with the responding user (``verified=true``).
@@ -77,8 +79,11 @@ class ModelReviewOperator(ApprovalOperator):
         mlflow_conn_id: str = "mlflow_default",
         signing_conn_id: str = "airflow_robust_signing",
         subject: str = DEFAULT_SUBJECT,
+        notifiers: Any = None,
         **kwargs: Any,
     ) -> None:
+        if notifiers is not None:
+            kwargs["notifiers"] = notifiers  # Airflow's HITL operator tells them when the review is requested
         super().__init__(
             subject=subject,
             defaults=[self.REJECT],  # a timeout resolves to "Reject": silence never deploys

@@ -31,11 +31,14 @@ class ModelApprovalSensor(BaseSensorOperator):
     Deferrable by default: the wait runs in the triggerer and holds no worker slot. ``timeout``
     (default 7 days) means rejection. 401/403 from MLflow fail the task at once (no retries).
 
-    :param model_name: registered model name. :param version: the version under review (templated).
-    :param mlflow_conn_id: default ``mlflow_default``. :param signing_conn_id: default
+    :param model_name: registered model name.
+    :param version: the version under review (templated).
+    :param mlflow_conn_id: default ``mlflow_default``.
+    :param signing_conn_id: default
         ``airflow_robust_signing`` (the key that signs the decision).
     :param tag: the tag to watch; default ``robust.approval``.
-    :param deferrable: default ``True``. :param poke_interval: seconds between reads; default 30.
+    :param deferrable: default ``True``.
+    :param poke_interval: seconds between reads; default 30.
     :param timeout: seconds until "no review" means rejection; default 7 days.
 
     Returns (XCom) ``status``, ``by``, ``verified``, ``reason``, ``decided_at``, ``model_name``,
