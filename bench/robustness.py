@@ -108,11 +108,11 @@ def main() -> None:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/mlflow.db"
         os.environ.setdefault("AIRFLOW_HOME", tmp)
         from airflow_robust.hooks.mlflow import MlflowHook
-        from airflow_robust.robustness.stage import load_model
         from airflow_robust.operators.robustness import EvaluateRobustnessOperator
         from airflow_robust.operators.train import TrainModelOperator
         from airflow_robust.robustness.evaluate import RobustnessSpec, evaluate
         from airflow_robust.robustness.perturbations import default_perturbations
+        from airflow_robust.robustness.stage import load_model
         from airflow_robust.training.metrics import default_metric
         from tests.helpers import TaskInstanceStandIn, context_for
 

@@ -42,7 +42,7 @@ def test_the_site_builds_strictly_with_every_parameter_on_its_operators_page(tmp
     common = (tmp_path / "operators/common/index.html").read_text()
     for name, page in PAGES.items():
         html = (tmp_path / page / "index.html").read_text()
-        assert f"airflow_robust." in html and name in html, name
+        assert "airflow_robust." in html and name in html, name
         shown = set(re.findall(r"<td>\s*<code>(\w+)</code>\s*</td>", html + common))
         parameters = inspect.signature(getattr(airflow_robust, name).__init__).parameters
         missing = [p for p in parameters if p not in ("self", "args", "kwargs") and p not in shown]

@@ -12,12 +12,12 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from airflow_robust.deployment.rollback import roll_back
 from airflow_robust.exceptions import ConfigurationError, DeploymentRefused, LeaseTimeout
 from airflow_robust.registry.aliases import move_alias, resolve
 from airflow_robust.registry.errors import Failure, classify
 from airflow_robust.registry.history import read_history
 from airflow_robust.registry.lease import acquire, busy_by_other, holder_of, release, try_acquire
-from airflow_robust.deployment.rollback import roll_back
 from airflow_robust.registry.store import ModelStore
 from airflow_robust.registry.versions import find_task_version, get_version, register_version, require_model
 from airflow_robust.tracking.identity import TAG_TASK_KEY, StageIdentity

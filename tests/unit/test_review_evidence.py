@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from airflow_robust.promotion.compare import same_predictions
 from airflow_robust.promotion.evidence import artifact_url, key_figures
 from airflow_robust.promotion.plots import comparison_png, robustness_png
-from airflow_robust.promotion.compare import same_predictions
 from airflow_robust.promotion.review import no_mentions, with_status
 from airflow_robust.training.metrics import Predictions
 from airflow_robust.validation.engine import ExpectationOutcome
