@@ -1,4 +1,5 @@
-"""The body of BatchPredictOperator: pin the model version, stream the data, write predictions."""
+"""Batch scoring, Airflow-free: :func:`batch_predict` pins the model version, streams the data (or scores on
+Spark) and writes predictions (BatchPredictOperator)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class BatchPredictRequest(StageRequest, DataRequest, Protocol):
-    """What batch scoring reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What batch scoring reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def chunk_rows(self) -> int: ...

@@ -1,4 +1,5 @@
-"""Bodies of DeployModelOperator and RollbackModelOperator."""
+"""Deployment, Airflow-free: :func:`deploy` (serving check, re-verification, compare-and-set alias move) and
+:func:`rollback` (DeployModelOperator, RollbackModelOperator)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 
 class DeployRequest(SignedRequest, LeaseRequest, Protocol):
-    """What deployment reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What deployment reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def alias(self) -> str: ...
@@ -73,7 +74,7 @@ class DeployRequest(SignedRequest, LeaseRequest, Protocol):
 
 
 class RollbackRequest(StageRequest, LeaseRequest, Protocol):
-    """What a rollback reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What a rollback reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def alias(self) -> str: ...

@@ -1,4 +1,5 @@
-"""The body of MonitorDriftOperator: resolve the reference, stream the current data once, decide, record."""
+"""Drift monitoring, Airflow-free: :func:`monitor_drift` resolves the reference, counts the current data once
+(streamed, in the database or on Spark), decides and records (MonitorDriftOperator)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 
 class MonitorRequest(SignedRequest, DataRequest, Protocol):
-    """What drift monitoring reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What drift monitoring reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def chunk_rows(self) -> int: ...

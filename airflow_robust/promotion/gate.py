@@ -1,4 +1,5 @@
-"""The body of PromoteModelOperator: score both versions on the same data, decide, record."""
+"""The promotion gate, Airflow-free: :func:`promote` scores both versions on the same data, verifies the
+candidate's gates from their signed runs, decides by rules and records the decision (PromoteModelOperator)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 
 class PromotionRequest(SignedRequest, DataRequest, LeaseRequest, Protocol):
-    """What the promotion gate reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What the promotion gate reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def approval(self) -> str: ...

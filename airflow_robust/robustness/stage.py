@@ -1,4 +1,5 @@
-"""The body of EvaluateRobustnessOperator: load model and data, evaluate, check, log, decide."""
+"""The robustness gate, Airflow-free: :func:`evaluate_robustness` loads model and data, perturbs, checks,
+logs and decides (EvaluateRobustnessOperator)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class RobustnessRequest(SignedRequest, DataRequest, Protocol):
-    """What the robustness gate reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What the robustness gate reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def data(self) -> str: ...

@@ -1,4 +1,5 @@
-"""The body of TrainModelOperator, kept apart so the operator module stays cheap to import."""
+"""Training, Airflow-free: :func:`train_model` trains, logs and registers a version with signed registration
+evidence, or reuses the one an earlier try registered (TrainModelOperator)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 class TrainRequest(SignedRequest, DataRequest, Protocol):
-    """What training reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What training reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def data(self) -> str: ...

@@ -1,4 +1,5 @@
-"""The body of ValidateDataOperator: resolve the suite, run GX, quarantine, log, decide."""
+"""The validation gate, Airflow-free: :func:`validate` resolves the suite, runs GX where the data lives,
+quarantines, logs and decides (ValidateDataOperator)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class ValidationRequest(SignedRequest, DataRequest, Protocol):
-    """What the validation gate reads of its operator; the operator satisfies it (this module never imports it)."""
+    """What the validation gate reads of its operator; an operator (or any object) satisfies it."""
 
     @property
     def allow_empty(self) -> bool: ...
