@@ -45,6 +45,20 @@ class LocalStorage:
         return sa.create_engine(conn_id)
 
 
+def described(
+    owner: str, data: str, *, conn_id: str | None = None, data_format: str | None = None, parameter: str = "data"
+) -> DataSource:
+    """What ``data`` names (see :mod:`airflow_robust.data.sources`); a malformed value names ``parameter``."""
+    from airflow_robust.data.sources import describe_source
+
+    try:
+        return describe_source(data, conn_id=conn_id, data_format=data_format)
+    except ValueError as err:
+        raise InvalidParameterError(
+            parameter, owner, "a data URI, an import-path callable or SQL", data, detail=str(err)
+        ) from err
+
+
 def load(
     storage: Storage,
     owner: str,
@@ -57,14 +71,8 @@ def load(
 ) -> tuple[DataSource, pd.DataFrame]:
     """Describe and load ``data``; a malformed value is an ``InvalidParameterError`` naming ``parameter``."""
     from airflow_robust.data.loaders import load_frame
-    from airflow_robust.data.sources import describe_source
 
-    try:
-        source = describe_source(data, conn_id=conn_id, data_format=data_format)
-    except ValueError as err:
-        raise InvalidParameterError(
-            parameter, owner, "a data URI, an import-path callable or SQL", data, detail=str(err)
-        ) from err
+    source = described(owner, data, conn_id=conn_id, data_format=data_format, parameter=parameter)
     engine = storage.sql_engine(conn_id) if source.kind == "sql" and conn_id else None
     try:
         if source.kind == "spark":  # a step that needs the rows in pandas (training, scoring two models)
@@ -109,14 +117,8 @@ def stream(
 ) -> Iterator[pd.DataFrame]:
     """``data`` chunk by chunk (see :mod:`airflow_robust.data.chunks`); a malformed value names ``parameter``."""
     from airflow_robust.data.chunks import iter_chunks
-    from airflow_robust.data.sources import describe_source
 
-    try:
-        source = describe_source(data, conn_id=conn_id, data_format=data_format)
-    except ValueError as err:
-        raise InvalidParameterError(
-            parameter, owner, "a data URI, an import-path callable or SQL", data, detail=str(err)
-        ) from err
+    source = described(owner, data, conn_id=conn_id, data_format=data_format, parameter=parameter)
     engine = storage.sql_engine(conn_id) if source.kind == "sql" and conn_id else None
     return _naming_errors(
         iter_chunks(source, opener=storage.open_for_read, engine=engine, chunk_rows=chunk_rows, columns=columns),

@@ -17,9 +17,9 @@ from typing import IO, Any
 import pandas as pd
 
 from airflow_robust.data.columns import check_shape
-from airflow_robust.data.loaders import Opener, load_frame, local_path, raw_header
+from airflow_robust.data.loaders import Opener, load_frame, open_target, raw_header, reading_errors
 from airflow_robust.data.sources import DataSource
-from airflow_robust.exceptions import DataSourceError, EmptyDataError, StorageUnavailable
+from airflow_robust.exceptions import DataSourceError, EmptyDataError
 
 DEFAULT_CHUNK_ROWS = 250_000
 
@@ -67,39 +67,8 @@ def _chunks(
         for start in range(0, len(frame), chunk_rows):
             yield frame.iloc[start : start + chunk_rows]
         return
-    with ExitStack() as stack:
-        target = _open(source, opener, stack)
-        try:
-            yield from _file_chunks(target, source, chunk_rows, columns)
-        except (DataSourceError, StorageUnavailable, EmptyDataError):
-            raise
-        except (ConnectionError, TimeoutError) as err:
-            raise StorageUnavailable(f"Storage for {source.location} is unreachable: {err}") from err
-        except Exception as err:
-            raise DataSourceError(
-                f"Cannot read {source.location} as {source.format}: {type(err).__name__}: {err}",
-                source=source.location,
-            ) from err
-
-
-def _open(source: DataSource, opener: Opener | None, stack: ExitStack) -> str | IO[bytes]:
-    path = local_path(source.location)
-    if path is not None:
-        if not os.path.exists(path):
-            raise DataSourceError(f"No file at {source.location}.", source=source.location)
-        if os.path.isdir(path) and source.format != "parquet":
-            raise DataSourceError(f"{source.location} is a directory, not a file.", source=source.location)
-        return path
-    if opener is None:
-        raise DataSourceError(
-            f"Cannot open {source.location}: no object-storage opener for its scheme.", source=source.location
-        )
-    try:
-        return stack.enter_context(opener(source.location))
-    except FileNotFoundError as err:
-        raise DataSourceError(f"No file at {source.location}.", source=source.location) from err
-    except (ConnectionError, TimeoutError) as err:
-        raise StorageUnavailable(f"Storage for {source.location} is unreachable: {err}") from err
+    with reading_errors(source), ExitStack() as stack:
+        yield from _file_chunks(open_target(source, opener, stack), source, chunk_rows, columns)
 
 
 def _file_chunks(

@@ -11,8 +11,8 @@ import hashlib
 import importlib
 import io
 import os
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import IO, Any, cast
 from urllib.parse import urlparse
 
@@ -69,22 +69,18 @@ def local_path(uri: str) -> str | None:
 
 
 def _read_uri(source: DataSource, opener: Opener | None) -> pd.DataFrame:
-    path = local_path(source.location)
+    with reading_errors(source), ExitStack() as stack:
+        target = open_target(source, opener, stack)
+        return _parse(target if isinstance(target, str) else io.BytesIO(target.read()), source)
+
+
+@contextmanager
+def reading_errors(source: DataSource) -> Iterator[None]:
+    """A failure to read ``source``'s file or object as our error: missing or unreadable (``DataSourceError``),
+    storage unreachable (``StorageUnavailable``: retried)."""
     try:
-        if path is not None:
-            if not os.path.exists(path):
-                raise DataSourceError(f"No file at {source.location}.", source=source.location)
-            if os.path.isdir(path) and source.format != "parquet":
-                raise DataSourceError(f"{source.location} is a directory, not a file.", source=source.location)
-            return _parse(path, source)
-        if opener is None:
-            raise DataSourceError(
-                f"Cannot open {source.location}: no object-storage opener for its scheme.",
-                source=source.location,
-            )
-        with opener(source.location) as handle:
-            return _parse(io.BytesIO(handle.read()), source)
-    except (DataSourceError, StorageUnavailable):
+        yield
+    except (DataSourceError, StorageUnavailable, EmptyDataError):
         raise
     except FileNotFoundError as err:
         raise DataSourceError(f"No file at {source.location}.", source=source.location) from err
@@ -95,6 +91,22 @@ def _read_uri(source: DataSource, opener: Opener | None) -> pd.DataFrame:
             f"Cannot read {source.location} as {source.format}: {type(err).__name__}: {err}",
             source=source.location,
         ) from err
+
+
+def open_target(source: DataSource, opener: Opener | None, stack: ExitStack) -> str | IO[bytes]:
+    """A local path (checked), or the object opened through ``opener`` (closed with ``stack``)."""
+    path = local_path(source.location)
+    if path is not None:
+        if not os.path.exists(path):
+            raise DataSourceError(f"No file at {source.location}.", source=source.location)
+        if os.path.isdir(path) and source.format != "parquet":
+            raise DataSourceError(f"{source.location} is a directory, not a file.", source=source.location)
+        return path
+    if opener is None:
+        raise DataSourceError(
+            f"Cannot open {source.location}: no object-storage opener for its scheme.", source=source.location
+        )
+    return stack.enter_context(opener(source.location))
 
 
 def _parse(target: str | IO[bytes], source: DataSource) -> pd.DataFrame:

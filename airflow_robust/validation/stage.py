@@ -70,7 +70,7 @@ def validate(op: ValidationRequest, run: StageRun, hook: Tracking) -> Verdict:
     """Validate ``op.data`` against its expectations (GX) where the data lives; the validation gate's verdict."""
     import mlflow
 
-    from airflow_robust.data.sources import describe_source
+    from airflow_robust.data.access import described
     from airflow_robust.trust.gate import judge, point_version
     from airflow_robust.validation.engine import safe_name
     from airflow_robust.validation.spec import suite_document
@@ -79,12 +79,7 @@ def validate(op: ValidationRequest, run: StageRun, hook: Tracking) -> Verdict:
     specs = resolve_specs(op, owner)
     identity = run.identity
     name = safe_name(f"{identity.dag_id}-{identity.run_id}-{identity.task_id}-{identity.map_index}")
-    try:
-        source = describe_source(op.data, conn_id=op.conn_id, data_format=op.data_format)
-    except ValueError as err:
-        raise InvalidParameterError(
-            "data", owner, "a data URI, an import-path callable or SQL", op.data, detail=str(err)
-        ) from err
+    source = described(owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
     mlflow.log_dict(suite_document(specs, f"{name}-suite"), "suite.json")
     mlflow.log_params({"data": source.display[:6000], "expectations": len(specs), "on_failure": op.on_failure})
     with tempfile.TemporaryDirectory(prefix="airflow-robust-docs-") as docs_dir:
