@@ -164,7 +164,7 @@ def robustness_evaluation_crash(mp: pytest.MonkeyPatch, _client: MlflowClient, s
 
 def promotion_evaluation_crash(mp: pytest.MonkeyPatch, _client: MlflowClient, stage: str, _version: str) -> None:
     if stage == "promote":
-        from airflow_robust.registry import compare
+        from airflow_robust.promotion import compare
 
         mp.setattr(compare, "predict", _raise("scoring crashed"))
 
