@@ -68,6 +68,30 @@ def pending_promotion(client: ModelStore, key: Any, name: str, version: str) -> 
 
 def record_review(
     *,
+    mlflow_conn_id: str,
+    context: Any,
+    signing_conn_id: str,
+    name: str,
+    version: str,
+    review: Review,
+) -> dict[str, Any]:
+    """Sign ``review`` through the MLflow connection ``mlflow_conn_id``; this package's errors become Airflow's."""
+    from airflow_robust.exceptions import AirflowRobustError
+    from airflow_robust.hooks.mlflow import MlflowHook
+    from airflow_robust.operators._edge import for_airflow
+
+    hook = MlflowHook(mlflow_conn_id)
+    try:
+        with hook.applied():
+            return _signed_review(
+                hook=hook, context=context, signing_conn_id=signing_conn_id, name=name, version=version, review=review
+            )
+    except AirflowRobustError as err:
+        raise for_airflow(err) from err
+
+
+def _signed_review(
+    *,
     hook: Any,
     context: Any,
     signing_conn_id: str,

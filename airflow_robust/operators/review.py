@@ -172,7 +172,6 @@ class ModelReviewOperator(ApprovalOperator):
         return subject, "\n".join(lines), review
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from airflow_robust.hooks.mlflow import MlflowHook
         from airflow_robust.operators._approval import Review, record_review
 
         if "error" in event:
@@ -197,19 +196,14 @@ class ModelReviewOperator(ApprovalOperator):
                     )
                 )
             review = Review(approved, by, by_id, True, "airflow-hitl", reason)
-        hook = MlflowHook(self.mlflow_conn_id)
-        try:
-            with hook.applied():
-                summary = record_review(
-                    hook=hook,
-                    context=context,
-                    signing_conn_id=self.signing_conn_id,
-                    name=self.model_name,
-                    version=str(self.version),
-                    review=review,
-                )
-        except AirflowRobustError as err:
-            raise for_airflow(err) from err
+        summary = record_review(
+            mlflow_conn_id=self.mlflow_conn_id,
+            context=context,
+            signing_conn_id=self.signing_conn_id,
+            name=self.model_name,
+            version=str(self.version),
+            review=review,
+        )
         self.log.info(
             "%s %s version %s: %s by %s (authenticated by Airflow: %s)",
             "Approved" if approved else "Rejected",

@@ -149,7 +149,6 @@ class ModelApprovalSensor(BaseSensorOperator):
         return read_approval(self.mlflow_conn_id, self.model_name, str(self.version), self.tag)
 
     def _finish(self, context: Any, state: Mapping[str, Any]) -> dict[str, Any]:
-        from airflow_robust.hooks.mlflow import MlflowHook
         from airflow_robust.operators._approval import Review, record_review
 
         status = state.get("status", "")
@@ -165,19 +164,14 @@ class ModelApprovalSensor(BaseSensorOperator):
         else:
             by = str(state.get("by") or "unknown (MLflow does not record who set a tag)")
             review = Review(status == "approved", by, by, False, "mlflow-tag", str(state.get("reason") or ""))
-        hook = MlflowHook(self.mlflow_conn_id)
-        try:
-            with hook.applied():
-                summary = record_review(
-                    hook=hook,
-                    context=context,
-                    signing_conn_id=self.signing_conn_id,
-                    name=self.model_name,
-                    version=str(self.version),
-                    review=review,
-                )
-        except AirflowRobustError as err:
-            raise for_airflow(err) from err
+        summary = record_review(
+            mlflow_conn_id=self.mlflow_conn_id,
+            context=context,
+            signing_conn_id=self.signing_conn_id,
+            name=self.model_name,
+            version=str(self.version),
+            review=review,
+        )
         if summary["status"] != "approved":
             raise for_airflow(
                 ApprovalRejected(
