@@ -49,3 +49,27 @@ def test_parameter_error_attributes_survive_conversion() -> None:
     assert isinstance(err, exc.InvalidParameterError) and isinstance(err, AirflowFailException)
     assert err.parameter == "target"
     assert "The 'target' parameter of TrainModelOperator" in str(err)
+
+
+def test_the_drawing_in_the_module_docstring_is_the_class_tree() -> None:
+    """Every exception class is drawn, under its own parent, and nothing else is."""
+    import inspect
+    import re
+
+    drawn: dict[str, str] = {}
+    parents: list[str] = []
+    for line in (exc.__doc__ or "").splitlines():
+        match = re.match(r"^    ((?:[│ ]   )*)(?:[├└]── )?([A-Z]\w+)", line)
+        if not match or not match.group(2).endswith(
+            ("Error", "Failure", "Missing", "Failed", "Rejected", "Refused", "Detected", "Unavailable", "Timeout")
+        ):
+            continue  # fmt: skip
+        depth = len(match.group(1)) // 4 + (1 if "──" in line else 0)
+        parents[depth:] = [match.group(2)]
+        drawn[match.group(2)] = parents[depth - 1] if depth else ""
+    classes = {
+        name: cls.__bases__[0].__name__ if cls is not exc.AirflowRobustError else ""
+        for name, cls in inspect.getmembers(exc, inspect.isclass)
+        if issubclass(cls, exc.AirflowRobustError) and cls.__module__ == exc.__name__
+    }
+    assert drawn == classes
