@@ -33,7 +33,7 @@ def import_object(path: str) -> Any:
     return obj
 
 
-def build_estimator(path: str, params: Mapping[str, Any] | None = None, owner: str = "TrainModelOperator") -> Any:
+def build_estimator(path: str, params: Mapping[str, Any] | None = None, owner: str = "training") -> Any:
     """Instantiate a class, or call a factory, with ``params``; check the result is an estimator.
 
     scikit-learn's own parameter constraints are checked here (not at ``fit``), and a violation

@@ -19,7 +19,7 @@ MAX_ONE_HOT_CATEGORIES = 50
 
 @dataclass(frozen=True)
 class TrainingSpec:
-    """What to train; ``owner`` names the operator in error messages."""
+    """What to train; ``owner`` names who asked (the operator, in a task) in error messages."""
 
     estimator: str
     target: str
@@ -29,7 +29,7 @@ class TrainingSpec:
     preprocess: str = "auto"
     test_size: float = 0.2
     seed: int = 42
-    owner: str = "TrainModelOperator"
+    owner: str = "training"
 
 
 @dataclass

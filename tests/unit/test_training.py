@@ -84,7 +84,11 @@ def test_datetime_columns_are_dropped_by_default() -> None:
     ],
 )
 def test_bad_configuration(spec_kwargs: dict[str, object], error: type[Exception], match: str) -> None:
-    base: dict[str, object] = {"estimator": "sklearn.ensemble:RandomForestClassifier", "target": "target"}
+    base: dict[str, object] = {
+        "estimator": "sklearn.ensemble:RandomForestClassifier",
+        "target": "target",
+        "owner": "TrainModelOperator",  # the operator passes its name; the domain default is "training"
+    }
     base.update(spec_kwargs)
     with pytest.raises(error, match=match):
         train(wine_frame(), TrainingSpec(**base))  # type: ignore[arg-type]
