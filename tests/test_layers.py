@@ -94,7 +94,7 @@ def test_each_stage_is_one_domain_function_returning_a_verdict() -> None:
 
     for module_name, function in STAGES.items():
         stage = getattr(importlib.import_module(module_name), function)
-        assert list(inspect.signature(stage).parameters)[1:] == ["run", "hook"], module_name
+        assert list(inspect.signature(stage).parameters)[1:] == ["run", "tracking"], module_name
         assert inspect.signature(stage).return_annotation == "Verdict", module_name
     operators = Path(airflow_robust.__file__).parent / "operators"
     assert not [p.name for p in operators.glob("_*_stage.py")]  # no stage bodies left among the operators

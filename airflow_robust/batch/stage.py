@@ -43,7 +43,7 @@ class BatchPredictRequest(StageRequest, DataRequest, Protocol):
     def probabilities(self) -> bool: ...
 
 
-def batch_predict(op: BatchPredictRequest, run: StageRun, hook: Tracking) -> Verdict:
+def batch_predict(op: BatchPredictRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Score ``op.data`` with one pinned version of the model, chunk by chunk (or on Spark), to ``op.output_uri``."""
     import mlflow
 
@@ -56,7 +56,7 @@ def batch_predict(op: BatchPredictRequest, run: StageRun, hook: Tracking) -> Ver
 
     owner = type(op).__name__
     check_output_uri(owner, "output_uri", op.output_uri, {"data": op.data})
-    client = hook.get_client()
+    client = tracking.get_client()
     try:
         ref = resolve_model(client, op.model_uri)
     except ConfigurationError as err:

@@ -86,7 +86,7 @@ class RollbackRequest(StageRequest, LeaseRequest, Protocol):
     def to_version(self) -> str | int | None: ...
 
 
-def deploy(op: DeployRequest, run: StageRun, hook: Tracking) -> Verdict:
+def deploy(op: DeployRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Check the version serves, re-verify its promotion and approvals under the lease, move the alias
     (compare-and-set) and record the move; a deploy event names what moved where."""
     import mlflow
@@ -95,9 +95,9 @@ def deploy(op: DeployRequest, run: StageRun, hook: Tracking) -> Verdict:
     from airflow_robust.registry.versions import get_version
 
     owner = type(op).__name__
-    client = hook.get_client()
-    config = hook.get_config()
-    signer = op.signer(run, hook)
+    client = tracking.get_client()
+    config = tracking.get_config()
+    signer = op.signer(run, tracking)
     name, version = op.model_name, str(op.version)
     record = get_version(client, name, version, owner, parameter="version")
     digest = _digest(name, version)
@@ -109,7 +109,7 @@ def deploy(op: DeployRequest, run: StageRun, hook: Tracking) -> Verdict:
     if not serving.get("passed"):
         problems = "; ".join(serving.get("problems", []))
         if is_unreachable_text(problems):  # the fresh process could not fetch the model: retry, don't refuse
-            raise hook.unavailable(RuntimeError(problems))
+            raise tracking.unavailable(RuntimeError(problems))
         client.set_model_version_tag(name, version, DEPLOY_STATUS_TAG, "failed")
         raise DeploymentRefused(
             f"version {version} of {name!r} failed its serving check: {problems}",
@@ -300,7 +300,7 @@ def _training_metrics(client: ModelStore, record: Any) -> dict[str, float]:
         return {}
 
 
-def rollback(op: RollbackRequest, run: StageRun, hook: Tracking) -> Verdict:
+def rollback(op: RollbackRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Point the alias back (at ``previous_<alias>`` or ``op.to_version``) under the lease and record it."""
     import mlflow
 
@@ -308,7 +308,7 @@ def rollback(op: RollbackRequest, run: StageRun, hook: Tracking) -> Verdict:
     from airflow_robust.registry.lease import held, holder_for
     from airflow_robust.registry.versions import get_version, require_model
 
-    client = hook.get_client()
+    client = tracking.get_client()
     name = op.model_name
     require_model(client, name, type(op).__name__)
     holder = holder_for(run.identity.dag_id, run.identity.run_id)
@@ -323,7 +323,7 @@ def rollback(op: RollbackRequest, run: StageRun, hook: Tracking) -> Verdict:
             who=run.identity.who,
             why=op.reason,
             airflow=run.identity.airflow,
-            artifact_root=hook.get_config().artifact_root,
+            artifact_root=tracking.get_config().artifact_root,
         )
     if outcome["action"] == "noop":
         op.log.info("%s@%s already points at version %s; nothing to do.", name, op.alias, outcome["version"])

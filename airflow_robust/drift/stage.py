@@ -108,7 +108,7 @@ class Reference:
     label: str
 
 
-def monitor_drift(op: MonitorRequest, run: StageRun, hook: Tracking) -> Verdict:
+def monitor_drift(op: MonitorRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Compare the current data (and the model's view of it) with the reference profile; the monitor gate's
     verdict, with a retraining event on drift when ``on_drift="trigger"`` and a rollback on performance loss."""
 
@@ -118,8 +118,8 @@ def monitor_drift(op: MonitorRequest, run: StageRun, hook: Tracking) -> Verdict:
     from airflow_robust.trust.gate import judge
 
     owner = type(op).__name__
-    client = hook.get_client()
-    config = hook.get_config()
+    client = tracking.get_client()
+    config = tracking.get_config()
     reference = _reference(op, client, owner)
     profile = reference.profile
     target = op.target or profile.target
@@ -202,7 +202,7 @@ def monitor_drift(op: MonitorRequest, run: StageRun, hook: Tracking) -> Verdict:
         on_failure="warn" if op.on_drift in ("warn", "trigger") else op.on_drift,
         error=DriftDetected,
         log=op.log,
-        signer=op.signer(run, hook),
+        signer=op.signer(run, tracking),
     )
     if result.drift and op.on_drift == "trigger" and op.retrain_asset:
         verdict.events["retrain"] = _retrain_event(op, summary)

@@ -109,7 +109,7 @@ class Scores:
     same_predictions: bool | None = None
 
 
-def promote(op: PromotionRequest, run: StageRun, hook: Tracking) -> Verdict:
+def promote(op: PromotionRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Score the candidate against the champion on the same data, verify its gates, decide by ``op.rules``,
     record the decision on the version (signed, for review) and return the promotion gate's verdict."""
     import os
@@ -123,9 +123,9 @@ def promote(op: PromotionRequest, run: StageRun, hook: Tracking) -> Verdict:
     from airflow_robust.trust.gate import judge
 
     owner = type(op).__name__
-    client = hook.get_client()
-    config = hook.get_config()
-    signer = op.signer(run, hook)
+    client = tracking.get_client()
+    config = tracking.get_config()
+    signer = op.signer(run, tracking)
     rules = parse_rules(op.rules)
     name, candidate = op.model_name, str(op.candidate_version)
     version = get_version(client, name, candidate, owner)

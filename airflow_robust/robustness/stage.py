@@ -68,7 +68,7 @@ class RobustnessRequest(SignedRequest, DataRequest, Protocol):
     def thresholds(self) -> Mapping[str, Any] | str | None: ...
 
 
-def evaluate_robustness(op: RobustnessRequest, run: StageRun, hook: Tracking) -> Verdict:
+def evaluate_robustness(op: RobustnessRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Stress the model with perturbations, check the thresholds; the robustness gate's verdict."""
     import mlflow
 
@@ -84,7 +84,7 @@ def evaluate_robustness(op: RobustnessRequest, run: StageRun, hook: Tracking) ->
 
     owner = type(op).__name__
     with tempfile.TemporaryDirectory(prefix="airflow-robust-model-") as tmp:
-        model, binding = load_model(op.model_uri, owner, hook, tmp)
+        model, binding = load_model(op.model_uri, owner, tracking, tmp)
     _, frame = load(op.storage, owner, op.data, conn_id=op.conn_id, data_format=op.data_format)
     require_column(owner, "target", op.target, list(frame.columns), "a column of the evaluation data")
     frame = frame[frame[op.target].notna()]
@@ -151,7 +151,7 @@ def evaluate_robustness(op: RobustnessRequest, run: StageRun, hook: Tracking) ->
     }
     if binding is not None:
         summary["model_digest"] = binding.digest
-        _tag_version(hook, binding, summary, passed, run)
+        _tag_version(tracking, binding, summary, passed, run)
     return judge(
         gate="robustness",
         passed=passed,
@@ -160,7 +160,7 @@ def evaluate_robustness(op: RobustnessRequest, run: StageRun, hook: Tracking) ->
         on_failure=op.on_failure,
         error=RobustnessCheckFailed,
         log=op.log,
-        signer=op.signer(run, hook),
+        signer=op.signer(run, tracking),
         model=binding,
         facts={
             "metric": metric,
@@ -189,7 +189,7 @@ def _checks(
     return checks
 
 
-def load_model(model_uri: str, owner: str, hook: Tracking, dst: str) -> tuple[Any, ModelBinding | None]:
+def load_model(model_uri: str, owner: str, tracking: Tracking, dst: str) -> tuple[Any, ModelBinding | None]:
     """The model behind ``model_uri``, fetched once into ``dst``, and (for a registered version) its binding.
 
     An alias is pinned to its version first, so the verdict names the exact version that was judged.
@@ -202,7 +202,7 @@ def load_model(model_uri: str, owner: str, hook: Tracking, dst: str) -> tuple[An
     try:
         uri, name, version = model_uri, None, None
         if model_uri.startswith("models:/"):
-            ref = resolve_model(hook.get_client(), model_uri)
+            ref = resolve_model(tracking.get_client(), model_uri)
             uri, name, version = ref.uri, ref.name, ref.version
         fetched = fetch_model(uri, dst)
         binding = None if name is None else ModelBinding(name=name, version=str(version), digest=fetched.digest)
@@ -291,16 +291,18 @@ def _log(report: Any, figures: dict[str, float | None], checks: dict[str, Any]) 
         mlflow.log_artifact(slices)
 
 
-def _tag_version(hook: Tracking, binding: ModelBinding, summary: dict[str, Any], passed: bool, run: StageRun) -> None:
+def _tag_version(
+    tracking: Tracking, binding: ModelBinding, summary: dict[str, Any], passed: bool, run: StageRun
+) -> None:
     """Point the version at this run (its signed verdict); the figures are tagged for people, not trusted."""
     from airflow_robust.trust.gate import point_version
 
-    run_url = hook.get_config().run_url(run.experiment_id, run.run_id)
+    run_url = tracking.get_config().run_url(run.experiment_id, run.run_id)
     tags = {ROBUSTNESS_STATUS_TAG: "passed" if passed else "failed", ROBUSTNESS_RUN_TAG: run_url}
     for key in ("audc", "flip_rate", "worst_slice_ratio", "ece", "clean_metric"):
         if summary.get(key) is not None:
             tags[gate_tag("robustness", key)] = f"{summary[key]:.4f}"
-    point_version(hook.get_client(), binding, "robustness", run.run_id, tags)
+    point_version(tracking.get_client(), binding, "robustness", run.run_id, tags)
 
 
 def _describe(name: str, check: dict[str, Any]) -> str:

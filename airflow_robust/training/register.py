@@ -51,7 +51,7 @@ class RegisterRequest(SignedRequest, DataRequest, Protocol):
     def features(self) -> Sequence[str] | None: ...
 
 
-def register(op: RegisterRequest, run: StageRun, hook: Tracking) -> Verdict:
+def register(op: RegisterRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Register ``op.model_uri`` (or adopt ``op.version``) with Airflow provenance, the training data's digest,
     the gate runs of this DAG run, and signed registration evidence (the digest of the model's files)."""
     import mlflow
@@ -61,7 +61,7 @@ def register(op: RegisterRequest, run: StageRun, hook: Tracking) -> Verdict:
     from airflow_robust.training.stage import _gate_runs, attest_registration
 
     owner = type(op).__name__
-    client = hook.get_client()
+    client = tracking.get_client()
     identity = run.identity
     name = op.model_name
     if op.version is not None:
@@ -98,7 +98,7 @@ def register(op: RegisterRequest, run: StageRun, hook: Tracking) -> Verdict:
             tags[PROFILE_RUN_ID_TAG] = run.run_id
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
-    attestation = attest_registration(op.signer(run, hook), client, name, version, _gate_runs(tags), facts)
+    attestation = attest_registration(op.signer(run, tracking), client, name, version, _gate_runs(tags), facts)
     assert attestation.model is not None
     mlflow.set_tags({MODEL_NAME_TAG: name, MODEL_VERSION_TAG: version})
     op.log.info("Registered %s version %s with signed evidence (files %s)", name, version, attestation.model.digest)

@@ -72,21 +72,21 @@ class TrainRequest(SignedRequest, DataRequest, Protocol):
     def validation_data(self) -> str | None: ...
 
 
-def train_model(op: TrainRequest, run: StageRun, hook: Tracking) -> Verdict:
+def train_model(op: TrainRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Train, log and register a version (or reuse the one an earlier try of this task registered); the
     model's URI, name and version are also XCom values of their own (``train.output["model_uri"]``)."""
-    summary = _reuse_or_train(op, run, hook)
+    summary = _reuse_or_train(op, run, tracking)
     return Verdict(summary, outputs={key: summary[key] for key in ("model_uri", "model_name", "version")})
 
 
-def _reuse_or_train(op: TrainRequest, run: StageRun, hook: Tracking) -> dict[str, Any]:
+def _reuse_or_train(op: TrainRequest, run: StageRun, tracking: Tracking) -> dict[str, Any]:
     """Reuse the version an earlier try registered, else train, log and register."""
     import mlflow
 
     from airflow_robust.registry.versions import find_task_version
 
-    client = hook.get_client()
-    config = hook.get_config()
+    client = tracking.get_client()
+    config = tracking.get_config()
     name = op.registered_model_name
     existing = find_task_version(client, name, run.identity)
     if existing is not None:
@@ -96,7 +96,7 @@ def _reuse_or_train(op: TrainRequest, run: StageRun, hook: Tracking) -> dict[str
         mlflow.set_tags({REUSED_VERSION_TAG: str(existing.version), REUSED_FROM_RUN_TAG: existing.run_id})
         if not existing.tags.get(REGISTRATION_RUN_ID_TAG):  # the earlier try died before signing
             gate_runs = _gate_runs(existing.tags)
-            attest_registration(op.signer(run, hook), client, name, str(existing.version), gate_runs, {})
+            attest_registration(op.signer(run, tracking), client, name, str(existing.version), gate_runs, {})
         return _summary(
             name,
             existing,
@@ -106,11 +106,11 @@ def _reuse_or_train(op: TrainRequest, run: StageRun, hook: Tracking) -> dict[str
             task=existing.tags.get(TASK_TAG, ""),
             reused=True,
         )
-    return _train_and_register(op, run, hook, client, config)
+    return _train_and_register(op, run, tracking, client, config)
 
 
 def _train_and_register(
-    op: TrainRequest, run: StageRun, hook: Tracking, client: ModelStore, config: Any
+    op: TrainRequest, run: StageRun, tracking: Tracking, client: ModelStore, config: Any
 ) -> dict[str, Any]:
     import mlflow
 
@@ -167,7 +167,7 @@ def _train_and_register(
     )
     mlflow.set_tags({MODEL_NAME_TAG: op.registered_model_name, MODEL_VERSION_TAG: str(version.version)})
     attest_registration(
-        op.signer(run, hook),
+        op.signer(run, tracking),
         client,
         op.registered_model_name,
         str(version.version),

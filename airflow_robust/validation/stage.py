@@ -66,7 +66,7 @@ class ValidationRequest(SignedRequest, DataRequest, Protocol):
     def suite_name(self) -> str | None: ...
 
 
-def validate(op: ValidationRequest, run: StageRun, hook: Tracking) -> Verdict:
+def validate(op: ValidationRequest, run: StageRun, tracking: Tracking) -> Verdict:
     """Validate ``op.data`` against its expectations (GX) where the data lives; the validation gate's verdict."""
     import mlflow
 
@@ -94,14 +94,14 @@ def validate(op: ValidationRequest, run: StageRun, hook: Tracking) -> Verdict:
             summary["data_docs_uri"] = f"{mlflow.get_artifact_uri('data_docs')}/index.html"
     if summary.get("statistics"):
         summary["report_uri"] = mlflow.get_artifact_uri(REPORT)
-        summary["report_url"] = hook.get_config().artifact_url(run.experiment_id, run.run_id, REPORT)
+        summary["report_url"] = tracking.get_config().artifact_url(run.experiment_id, run.run_id, REPORT)
     summary["run_id"] = run.run_id
     if not passed:
         reason = "\n".join([reason, *_where(summary, op)])
     binding = _bind_model_version(op)
     if binding is not None:
         point_version(
-            hook.get_client(), binding, "validation", run.run_id, {VALIDATION_STATUS_TAG: _status(op, passed)}
+            tracking.get_client(), binding, "validation", run.run_id, {VALIDATION_STATUS_TAG: _status(op, passed)}
         )
     return judge(
         gate="validation",
@@ -111,7 +111,7 @@ def validate(op: ValidationRequest, run: StageRun, hook: Tracking) -> Verdict:
         on_failure=op.on_failure,
         error=DataValidationFailed,
         log=op.log,
-        signer=op.signer(run, hook),
+        signer=op.signer(run, tracking),
         model=binding,
         facts={"data": source.display[:1000], "rows": summary.get("rows"), "data_digest": summary.get("data_digest")},
     )
