@@ -16,8 +16,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from airflow_robust.drift.current import NumericAccumulator
-from airflow_robust.drift.profile import NumericProfile, ReferenceProfile
+from airflow_robust.drift.current import (
+    Accumulator,
+    CategoricalAccumulator,
+    CurrentData,
+    NumericAccumulator,
+    empty_accumulator,
+)
+from airflow_robust.drift.profile import CategoricalProfile, NumericProfile, ReferenceProfile
 
 
 def pandas_bool_label(text: str) -> str:
@@ -132,3 +138,68 @@ def read_totals(
     for index, name in enumerate(categorical):
         out[name] = {"count": row[f"k{index}"] or 0}
     return out, int(row["rows"])
+
+
+# What every counting engine does with its counts: split the columns, build the accumulators, finish.
+@dataclass(frozen=True)
+class Split:
+    """The monitored columns of an engine's data: counted as numbers, counted as categories, or absent."""
+
+    numeric: list[str]
+    categorical: list[str]
+    missing: list[str]
+
+
+def split_columns(profile: ReferenceProfile, columns: Sequence[str], available: Sequence[str]) -> Split:
+    present = [c for c in columns if c in available]
+    numeric = [c for c in present if isinstance(profile.columns[c], NumericProfile)]
+    return Split(
+        numeric=numeric,
+        categorical=[c for c in present if c not in numeric],
+        missing=[c for c in columns if c not in available],
+    )
+
+
+def numeric_accumulators(
+    profile: ReferenceProfile,
+    numeric: Sequence[str],
+    rows: int,
+    totals: Mapping[str, dict[str, Any]],
+    thresholds: Mapping[str, np.ndarray],
+    buckets: Mapping[str, dict[int, int]],
+    keep_rows: int,
+) -> dict[str, NumericAccumulator]:
+    """One accumulator per numeric column, filled from its totals and bucket counts (:func:`fill_numeric`)."""
+    out: dict[str, NumericAccumulator] = {}
+    for name in numeric:
+        reference = profile.columns[name]
+        assert isinstance(reference, NumericProfile)
+        out[name] = NumericAccumulator(reference, keep_rows)
+        fill_numeric(out[name], rows, totals[name], thresholds[name], buckets.get(name, {}))
+    return out
+
+
+def categorical_accumulator(
+    reference: CategoricalProfile | NumericProfile, rows: int, non_null: int, counts: Any
+) -> CategoricalAccumulator:
+    """A categorical column's accumulator from its non-null count and its ``(value, count)`` pairs."""
+    assert isinstance(reference, CategoricalProfile)
+    acc = CategoricalAccumulator(reference)
+    acc.rows, acc.nulls = rows, rows - int(non_null)
+    acc.add_counts(counts)
+    return acc
+
+
+def current_data(
+    profile: ReferenceProfile,
+    columns: Sequence[str],
+    rows: int,
+    accumulators: Mapping[str, Accumulator],
+    split: Split,
+    keep_rows: int,
+) -> CurrentData:
+    """The engine's accumulators in ``columns`` order; an absent column gets one that saw nothing (as streaming)."""
+    found = dict(accumulators)
+    for name in split.missing:
+        found[name] = empty_accumulator(profile.columns[name], keep_rows)
+    return CurrentData(rows=rows, columns={c: found[c] for c in columns}, missing=split.missing)

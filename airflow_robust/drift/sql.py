@@ -35,19 +35,17 @@ import numpy as np
 
 from airflow_robust.drift.counts import (
     Aggregate,
+    categorical_accumulator,
+    current_data,
     fill_numeric,
+    numeric_accumulators,
     pandas_bool_label,
     read_totals,
+    split_columns,
     thresholds_for,
     totals_plan,
 )
-from airflow_robust.drift.current import (
-    MAX_CURRENT_CATEGORIES,
-    CategoricalAccumulator,
-    CurrentData,
-    NumericAccumulator,
-    empty_accumulator,
-)
+from airflow_robust.drift.current import MAX_CURRENT_CATEGORIES, Accumulator, CurrentData, NumericAccumulator
 from airflow_robust.drift.profile import (
     FINE_BINS,
     OTHER,
@@ -135,25 +133,17 @@ def accumulate_sql(
     """The current data's accumulators for ``columns``, computed by the database (see the module docstring)."""
     with engine.connect() as connection:
         rel = relation(connection, query, is_table)
-        present = [c for c in columns if c in rel.columns]
-        missing = [c for c in columns if c not in rel.columns]
-        numeric = [c for c in present if isinstance(profile.columns[c], NumericProfile)]
-        categorical = [c for c in present if c not in numeric]
+        split = split_columns(profile, columns, list(rel.columns))
         q = rel.subquery
-        totals, rows = _totals(connection, q, profile, numeric, categorical)
-        thresholds = {c: thresholds_for(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
+        totals, rows = _totals(connection, q, profile, split.numeric, split.categorical)
+        thresholds = {c: thresholds_for(profile.columns[c]) for c in split.numeric}  # type: ignore[arg-type]
         buckets = _bucket_counts(connection, q, thresholds)
-        accumulators: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
-        numeric_accs: dict[str, NumericAccumulator] = {}
-        for name in numeric:
-            reference = profile.columns[name]
-            assert isinstance(reference, NumericProfile)
-            numeric_accs[name] = NumericAccumulator(reference, keep_rows)
-            fill_numeric(numeric_accs[name], rows, totals[name], thresholds[name], buckets.get(name, {}))
-        counted = [n for n in numeric if numeric_accs[n].frequencies is not None]
-        booleans = {n for n in categorical if rel.columns.get(n) == "boolean"}
-        grouped = _grouped_counts(connection, q, counted, categorical, booleans)
-        for name, acc in numeric_accs.items():
+        numeric = numeric_accumulators(profile, split.numeric, rows, totals, thresholds, buckets, keep_rows)
+        accumulators: dict[str, Accumulator] = {}
+        counted = [n for n in split.numeric if numeric[n].frequencies is not None]
+        booleans = {n for n in split.categorical if rel.columns.get(n) == "boolean"}
+        grouped = _grouped_counts(connection, q, counted, split.categorical, booleans)
+        for name, acc in numeric.items():
             accumulators[name] = acc
             if acc.frequencies is not None:
                 acc.frequencies = (
@@ -161,22 +151,14 @@ def accumulate_sql(
                 )
             if acc.kept is not None:
                 acc.kept = _kept(connection, q, name, acc.count, keep_rows)
-        for name in categorical:
-            reference = profile.columns[name]
-            assert isinstance(reference, CategoricalProfile)
-            acc_c = CategoricalAccumulator(reference)
-            acc_c.rows = rows
-            acc_c.nulls = rows - int(totals[name]["count"])
+        for name in split.categorical:
             counts = (
                 grouped.categories[name]
                 if grouped is not None
                 else _category_counts(connection, q, name, name in booleans)
             )
-            acc_c.add_counts(counts)
-            accumulators[name] = acc_c
-    for name in missing:  # as streaming does: an accumulator that saw nothing
-        accumulators[name] = empty_accumulator(profile.columns[name], keep_rows)
-    return CurrentData(rows=rows, columns={c: accumulators[c] for c in columns}, missing=missing)
+            accumulators[name] = categorical_accumulator(profile.columns[name], rows, totals[name]["count"], counts)
+    return current_data(profile, columns, rows, accumulators, split, keep_rows)
 
 
 def _x(q: Any, name: str) -> Any:

@@ -507,9 +507,9 @@ def _rollback(
             name=name,
             alias=alias or "champion",
             to_version=None,
-            who=f"airflow:{identity.dag_id}/{identity.run_id}/{identity.task_id}",
+            who=identity.task_ref,  # an automatic rollback: the task acted, not whoever triggered the run
             why=f"performance loss measured by monitoring: {why}"[:2000],
-            airflow={"dag_id": identity.dag_id, "run_id": identity.run_id, "task_id": identity.task_id},
+            airflow=identity.airflow,
             artifact_root=artifact_root,
         )
     op.log.warning("Performance loss: rollback of %s@%s -> %s", name, alias, outcome)

@@ -18,20 +18,17 @@ import numpy as np
 
 from airflow_robust.drift.counts import (
     Aggregate,
-    fill_numeric,
+    categorical_accumulator,
+    current_data,
+    numeric_accumulators,
     pandas_bool_label,
     read_totals,
+    split_columns,
     thresholds_for,
     totals_plan,
 )
-from airflow_robust.drift.current import (
-    MAX_CURRENT_CATEGORIES,
-    CategoricalAccumulator,
-    CurrentData,
-    NumericAccumulator,
-    empty_accumulator,
-)
-from airflow_robust.drift.profile import NumericProfile, ReferenceProfile, value_key
+from airflow_robust.drift.current import MAX_CURRENT_CATEGORIES, Accumulator, CurrentData
+from airflow_robust.drift.profile import ReferenceProfile, value_key
 
 
 def _x(name: str) -> Any:
@@ -51,34 +48,24 @@ def accumulate_spark(
     frame: Any, profile: ReferenceProfile, columns: Sequence[str], *, keep_rows: int = 100_000
 ) -> CurrentData:
     """The accumulators of ``columns`` for the Spark DataFrame ``frame`` (see the module docstring)."""
-    present = [c for c in columns if c in frame.columns]
-    missing = [c for c in columns if c not in frame.columns]
-    numeric = [c for c in present if isinstance(profile.columns[c], NumericProfile)]
-    categorical = [c for c in present if c not in numeric]
+    split = split_columns(profile, columns, list(frame.columns))
     kinds = dict(frame.dtypes)
-    totals, rows = _totals(frame, profile, numeric, categorical)
-    thresholds = {c: thresholds_for(profile.columns[c]) for c in numeric}  # type: ignore[arg-type]
-    buckets = _buckets(frame, thresholds)
-    accumulators: dict[str, NumericAccumulator | CategoricalAccumulator] = {}
-    for name in numeric:
-        reference = profile.columns[name]
-        assert isinstance(reference, NumericProfile)
-        acc = NumericAccumulator(reference, keep_rows)
-        fill_numeric(acc, rows, totals[name], thresholds[name], buckets.get(name, {}))
+    totals, rows = _totals(frame, profile, split.numeric, split.categorical)
+    thresholds = {c: thresholds_for(profile.columns[c]) for c in split.numeric}  # type: ignore[arg-type]
+    accumulators: dict[str, Accumulator] = {}
+    numeric = numeric_accumulators(
+        profile, split.numeric, rows, totals, thresholds, _buckets(frame, thresholds), keep_rows
+    )
+    for name, acc in numeric.items():
         if acc.frequencies is not None:
             acc.frequencies = _value_counts(frame, name)
         if acc.kept is not None:
             acc.kept = _kept(frame, name) if acc.count <= keep_rows else None
         accumulators[name] = acc
-    for name in categorical:
-        reference = profile.columns[name]
-        acc_c = CategoricalAccumulator(reference)  # type: ignore[arg-type]
-        acc_c.rows, acc_c.nulls = rows, rows - int(totals[name]["count"])
-        acc_c.add_counts(_category_counts(frame, name, kinds.get(name) == "boolean"))
-        accumulators[name] = acc_c
-    for name in missing:  # as streaming does: an accumulator that saw nothing
-        accumulators[name] = empty_accumulator(profile.columns[name], keep_rows)
-    return CurrentData(rows=rows, columns={c: accumulators[c] for c in columns}, missing=missing)
+    for name in split.categorical:
+        counts = _category_counts(frame, name, kinds.get(name) == "boolean")
+        accumulators[name] = categorical_accumulator(profile.columns[name], rows, totals[name]["count"], counts)
+    return current_data(profile, columns, rows, accumulators, split, keep_rows)
 
 
 def _totals(
