@@ -12,8 +12,8 @@ from __future__ import annotations
 from airflow_robust.exceptions import AirflowRobustError, DataSourceError, StorageUnavailable
 from airflow_robust.tracking.connectivity import causes, is_unreachable_text
 
-#: the top-level modules whose exceptions are a database's (pandas wraps them as ``DatabaseError``)
-DATABASE_MODULES = frozenset({"sqlalchemy", "psycopg2", "psycopg", "pymysql", "pandas"})
+#: the top-level modules whose exceptions are a database's (pandas' ``DatabaseError`` has one as its cause)
+DATABASE_MODULES = frozenset({"sqlalchemy", "psycopg2", "psycopg", "pymysql"})
 
 
 def first_line(err: BaseException) -> str:

@@ -147,9 +147,14 @@ class MlflowHook(BaseHook):
 
     def translate(self, err: BaseException) -> BaseException:
         """``err`` as this package's error when it is an outage or an auth failure, else ``err``."""
-        from airflow_robust.registry.errors import translate
+        from airflow_robust.registry.errors import Failure, classify
 
-        return translate(err, unavailable=self.unavailable, auth_failed=self.auth_failed)
+        kind = classify(err)
+        if kind is Failure.AUTH:
+            return self.auth_failed(err)
+        if kind is Failure.OUTAGE:
+            return self.unavailable(err)
+        return err
 
     def _describe(self) -> str:
         if self._config is not None:

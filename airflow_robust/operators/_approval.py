@@ -178,7 +178,7 @@ def _signed_review(
                     action="reject",
                     who=who,
                     why=review.reason or "rejected in review",
-                    airflow={"dag_id": identity.dag_id, "run_id": identity.run_id, "task_id": identity.task_id},
+                    airflow=identity.airflow,
                     extra={"approval_run": run.run_id, "verified": review.verified},
                     artifact_root=config.artifact_root,
                 )

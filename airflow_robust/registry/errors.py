@@ -1,7 +1,7 @@
 """The one reader of MLflow's errors: every failed registry or tracking call is one of a few kinds.
 
 Call sites ask :func:`classify` (or :func:`never_judged`) instead of reading error codes or
-message text themselves, and :func:`translate` turns the kinds that are not a verdict (an
+message text themselves; ``MlflowHook.translate`` turns the kinds that are not a verdict (an
 outage, a refusal of the credentials) into this package's exception tree. The text matching
 that tells an outage from other failures lives in :mod:`airflow_robust.tracking.connectivity`.
 """
@@ -9,9 +9,7 @@ that tells an outage from other failures lives in :mod:`airflow_robust.tracking.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 
-from airflow_robust.exceptions import TrackingAuthError, TrackingUnavailable
 from airflow_robust.tracking.connectivity import auth_status, is_unreachable
 
 
@@ -52,21 +50,3 @@ def classify(err: BaseException) -> Failure:
 def never_judged(err: BaseException) -> bool:
     """Whether ``err`` is an outage or an auth refusal: re-raise it, never make it a verdict or a bad parameter."""
     return classify(err) in (Failure.OUTAGE, Failure.AUTH)
-
-
-def translate(
-    err: BaseException,
-    *,
-    unavailable: Callable[[BaseException], TrackingUnavailable],
-    auth_failed: Callable[[BaseException], TrackingAuthError],
-) -> BaseException:
-    """``err`` as this package's error when it is an outage or an auth refusal, else ``err`` itself.
-
-    ``unavailable`` and ``auth_failed`` build the messages (the hook names its connection and URI).
-    """
-    kind = classify(err)
-    if kind is Failure.AUTH:
-        return auth_failed(err)
-    if kind is Failure.OUTAGE:
-        return unavailable(err)
-    return err

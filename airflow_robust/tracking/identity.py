@@ -50,9 +50,14 @@ class StageIdentity:
         return self.ui_url("dags", self.dag_id, "runs", self.run_id)
 
     @property
+    def task_ref(self) -> str:
+        """This task as an actor: ``airflow:<dag>/<run>/<task>``."""
+        return f"airflow:{self.dag_id}/{self.run_id}/{self.task_id}"
+
+    @property
     def who(self) -> str:
-        """The person who triggered the DAG run, else this task's coordinates (``airflow:dag/run/task``)."""
-        return self.triggering_user or f"airflow:{self.dag_id}/{self.run_id}/{self.task_id}"
+        """The person who triggered the DAG run, else this task (:attr:`task_ref`)."""
+        return self.triggering_user or self.task_ref
 
     @property
     def airflow(self) -> dict[str, str]:
